@@ -1,0 +1,58 @@
+"""Runtime settings, read from the environment so storage and engines swap by configuration.
+
+Every setting has an embedded default that keeps all state in one folder of the checkout
+(``.govlake/``), so a newcomer needs no configuration at all.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and which engines to use."""
+
+    home: Path
+    lake_root: str
+    contracts_dir: Path
+    expectations_dir: Path
+    spark_master: str
+    spark_driver_memory: str
+    spark_shuffle_partitions: int
+    spark_java_options: str
+    s3_endpoint: str | None
+    s3_region: str
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def is_s3(self) -> bool:
+        return self.lake_root.startswith("s3://")
+
+
+def settings() -> Settings:
+    home = Path(_env("GOVLAKE_HOME", str(REPO_ROOT / ".govlake"))).resolve()
+    lake_root = _env("GOVLAKE_LAKE_ROOT", str(home / "lake"))
+    if not lake_root.startswith("s3://"):
+        lake_root = str(Path(lake_root).resolve())
+    return Settings(
+        home=home,
+        lake_root=lake_root.rstrip("/"),
+        contracts_dir=Path(_env("GOVLAKE_CONTRACTS_DIR", str(REPO_ROOT / "contracts"))),
+        expectations_dir=Path(_env("GOVLAKE_EXPECTATIONS_DIR", str(REPO_ROOT / "expectations"))),
+        spark_master=_env("GOVLAKE_SPARK_MASTER", "local[2]"),
+        spark_driver_memory=_env("GOVLAKE_SPARK_DRIVER_MEMORY", "4g"),
+        spark_shuffle_partitions=int(_env("GOVLAKE_SPARK_SHUFFLE_PARTITIONS", "4")),
+        spark_java_options=_env("GOVLAKE_SPARK_JAVA_OPTIONS", ""),
+        s3_endpoint=_env("GOVLAKE_S3_ENDPOINT"),
+        s3_region=_env("GOVLAKE_S3_REGION", "us-east-1"),
+    )

@@ -1,0 +1,100 @@
+"""One Spark session per process, configured from settings (local mode by default)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from pathlib import Path
+
+from govlake.config import REPO_ROOT, settings
+
+_lock = threading.Lock()
+_session = None
+
+
+def s3a_jars() -> list[str]:
+    """Hadoop S3A connector jars installed by ``make s3-jars`` (see infra/), if any."""
+    folder = Path(os.environ.get("GOVLAKE_SPARK_JARS_DIR", REPO_ROOT / ".govlake" / "jars"))
+    return sorted(str(p) for p in folder.glob("*.jar")) if folder.is_dir() else []
+
+
+def get_spark():
+    """The process's shared SparkSession (starting the JVM costs ~10-20 s, so it is reused)."""
+    global _session
+    with _lock:
+        if _session is not None and not _session._jsc.sc().isStopped():
+            return _session
+        cfg = settings()
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        from pyspark.sql import SparkSession
+
+        local_dir = cfg.home / "spark"
+        local_dir.mkdir(parents=True, exist_ok=True)
+        builder = (
+            SparkSession.builder.appName("govlake")
+            .master(cfg.spark_master)
+            .config("spark.driver.memory", cfg.spark_driver_memory)
+            .config("spark.sql.shuffle.partitions", str(cfg.spark_shuffle_partitions))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.local.dir", str(local_dir))
+            .config("spark.sql.warehouse.dir", str(local_dir / "warehouse"))
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+            .config("spark.sql.session.timeZone", "Asia/Shanghai")
+            # Partition values such as batch ids must stay strings.
+            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
+            .config("spark.sql.parquet.compression.codec", "zstd")
+            # Casts must never raise with the offending (possibly personal) value in the message:
+            # jobs use try_* functions and report failures by file, row and column instead.
+            .config("spark.sql.ansi.enabled", "false")
+            .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
+            .config("spark.python.worker.reuse", "true")
+        )
+        if cfg.spark_java_options:
+            builder = builder.config("spark.driver.extraJavaOptions", cfg.spark_java_options)
+        if cfg.is_s3:
+            builder = _with_s3a(builder, cfg)
+        _session = builder.getOrCreate()
+        _session.sparkContext.setLogLevel("ERROR")
+        return _session
+
+
+def _with_s3a(builder, cfg):
+    jars = s3a_jars()
+    if not jars:
+        raise RuntimeError(
+            "GOVLAKE_LAKE_ROOT is on S3 but no S3A connector jars were found; run `make s3-jars`"
+        )
+    h = "spark.hadoop.fs.s3a."
+    builder = builder.config("spark.jars", ",".join(jars))
+    settings_ = {
+        "impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "path.style.access": "true",
+        "aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+        "access.key": os.environ.get("AWS_ACCESS_KEY_ID", ""),
+        "secret.key": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        "connection.ssl.enabled": "true" if (cfg.s3_endpoint or "").startswith("https") else "false",
+        # The bundled connector predates Hadoop's duration suffixes: give plain numbers.
+        "threads.keepalivetime": "60",
+        "connection.establish.timeout": "30000",
+        "connection.timeout": "200000",
+        "multipart.purge.age": "86400",
+    }
+    if cfg.s3_endpoint:
+        settings_["endpoint"] = cfg.s3_endpoint
+    for key, value in settings_.items():
+        builder = builder.config(h + key, value)
+    return builder
+
+
+def stop_spark() -> None:
+    global _session
+    with _lock:
+        if _session is not None:
+            _session.stop()
+            _session = None
