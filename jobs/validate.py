@@ -1,0 +1,221 @@
+"""Validate: run the dataset's Great Expectations suite on the batch, on Spark.
+
+Row-level expectations quarantine the rows that fail them (with the expectation as the
+reason); a failed ``critical`` table-level expectation rejects the whole batch and stops
+publishing. What is stored — results JSON and the Data Docs page — is sanitised first: GX
+keeps unexpected *values* in its results (GX issue #8780), and these would leak personal
+data, so only counts and row references (file, line) leave this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from govlake.config import settings
+from govlake.contracts import Contract
+from govlake.storage import Lake
+from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
+
+ROW_KEY = ("_source_file", "_source_row")
+_RESULT_KEYS_KEPT = (
+    "element_count", "unexpected_count", "unexpected_percent", "unexpected_percent_total",
+    "unexpected_percent_nonmissing", "missing_count", "missing_percent",
+)
+MAX_ROW_REFS = 20
+
+
+def load_suite_config(contract: Contract, directory: Path | None = None) -> dict:
+    path = Path(directory or settings().expectations_dir) / f"{contract.suite}.json"
+    if not path.exists():
+        raise PipelineError(f"{contract.path}: expectation suite '{contract.suite}' not found at {path}")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise PipelineError(f"{path}: not valid JSON: {exc}") from exc
+    for i, exp in enumerate(doc.get("expectations", [])):
+        column = exp.get("kwargs", {}).get("column")
+        if column is not None and column not in contract.column_names:
+            raise PipelineError(f"{path}: expectations[{i}] names column '{column}', which is not in the contract")
+    return doc
+
+
+def _gx_context():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def build_suite(doc: dict):
+    from great_expectations.core.expectation_suite import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    expectations = [
+        ExpectationConfiguration(type=e["type"], kwargs=e.get("kwargs", {}), meta=e.get("meta", {}),
+                                 severity=e.get("severity", "critical"))
+        for e in doc.get("expectations", [])
+    ]
+    return ExpectationSuite(name=doc["name"], expectations=expectations, meta=doc.get("meta", {}))
+
+
+def sanitise_result(result: dict, contract: Contract) -> tuple[dict, list[tuple[str, int]]]:
+    """Strip every data value from one expectation result; return it with the failing row keys."""
+    config = result["expectation_config"]
+    column = config["kwargs"].get("column")
+    raw = result.get("result") or {}
+    rows = [(r["_source_file"], int(r["_source_row"])) for r in raw.get("unexpected_index_list") or ()
+            if isinstance(r, dict) and "_source_row" in r]
+    clean = {k: raw[k] for k in _RESULT_KEYS_KEPT if k in raw}
+    if "observed_value" in raw:
+        personal = column is not None and (
+            contract.column(column).personal is not None or column in contract.free_text_columns)
+        observed = raw["observed_value"]
+        clean["observed_value"] = "[withheld: personal column]" if personal or not isinstance(
+            observed, (int, float, bool, type(None))) and column is not None else observed
+    if rows:
+        clean["failing_rows"] = [f"{f}:{n}" for f, n in sorted(rows)[:MAX_ROW_REFS]]
+    exc = result.get("exception_info") or {}
+    sanitised = {
+        "success": bool(result["success"]),
+        "expectation_config": {
+            "type": config["type"],
+            "kwargs": {k: v for k, v in config["kwargs"].items() if k != "batch_id"},
+            "meta": config.get("meta", {}),
+            "severity": config.get("severity", "critical"),
+        },
+        "result": clean,
+        "meta": {},
+        "exception_info": {"raised_exception": bool(exc.get("raised_exception")),
+                           "exception_traceback": None,
+                           "exception_message": "expectation could not be evaluated" if exc.get("raised_exception") else None},
+    }
+    return sanitised, rows
+
+
+def render_data_docs(sanitised: dict) -> str:
+    """The GX Data Docs page for a validation result, rendered from the *sanitised* result."""
+    from great_expectations.core.expectation_validation_result import (
+        ExpectationSuiteValidationResult, ExpectationValidationResult)
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+    from great_expectations.render.view import DefaultJinjaPageView
+
+    results = [
+        ExpectationValidationResult(
+            success=r["success"], result=r["result"], exception_info=r["exception_info"],
+            expectation_config=ExpectationConfiguration(**r["expectation_config"]))
+        for r in sanitised["results"]
+    ]
+    result = ExpectationSuiteValidationResult(
+        success=sanitised["success"], results=results, suite_name=sanitised["suite_name"],
+        statistics=sanitised["statistics"], meta=sanitised["meta"])
+    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+
+
+def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
+    from pyspark.sql import functions as F
+
+    manifest = load_manifest(lake, ref)
+    ds, batch_id = contract.dataset, ref.batch_id
+    suite_doc = load_suite_config(contract)
+    df = spark.read.parquet(lake.spark_uri(manifest["raw_path"]))
+
+    context = _gx_context()
+    asset = context.data_sources.add_spark("lake").add_dataframe_asset(ds)
+    batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(batch_parameters={"dataframe": df})
+    suite = context.suites.add(build_suite(suite_doc))
+    raw_result = batch.validate(suite, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY),
+        "partial_unexpected_count": 0, "return_unexpected_index_query": False,
+    }).to_json_dict()
+
+    results, failing, critical, warnings = [], {}, [], []
+    for res in raw_result["results"]:
+        clean, rows = sanitise_result(res, contract)
+        results.append(clean)
+        if clean["success"]:
+            continue
+        cfg = clean["expectation_config"]
+        label = cfg["type"] + (f" on column {cfg['kwargs']['column']}" if "column" in cfg["kwargs"] else "")
+        if rows and cfg["meta"].get("on_failure", "quarantine_rows") == "quarantine_rows":
+            for key in rows:
+                failing.setdefault(key, []).append(label)
+        elif cfg["severity"] == "critical":
+            critical.append(label)
+        else:
+            warnings.append(label)
+    del raw_result  # it holds raw values; nothing below may use it
+
+    report_rel = f"reports/{ds}/validation/{batch_id}.json"
+    docs_rel = f"reports/{ds}/validation/{batch_id}.html"
+    sanitised = {
+        "success": not critical,
+        "results": results,
+        "suite_name": suite_doc["name"],
+        "suite_parameters": {},
+        "statistics": {
+            "evaluated_expectations": len(results),
+            "successful_expectations": sum(r["success"] for r in results),
+            "unsuccessful_expectations": sum(not r["success"] for r in results),
+            "success_percent": 100.0 * sum(r["success"] for r in results) / max(1, len(results)),
+        },
+        "meta": {"great_expectations_version": _gx_version(), "dataset": ds, "batch_id": batch_id,
+                 "run_time": utcnow()},
+    }
+    lake.write_json(report_rel, {**sanitised, "govlake": {
+        "rows_validated": df.count(), "rows_quarantined": len(failing),
+        "critical_failures": critical, "warnings": warnings}})
+    lake.write_text(docs_rel, render_data_docs(sanitised))
+
+    quarantine_rel = f"quarantine/{ds}/batch_id={batch_id}/stage=validate"
+    if failing:
+        keys = spark.createDataFrame(
+            [(f, n, "; ".join(sorted(set(labels)))) for (f, n), labels in failing.items()],
+            "_source_file string, _source_row long, _failed string")
+        bad = (df.join(F.broadcast(keys), list(ROW_KEY))
+               .select("_batch_id", "_source_file", "_source_row", F.lit("validate").alias("_stage"),
+                       F.concat(F.col("_source_file"), F.lit(": line "), F.col("_source_row").cast("string"),
+                                F.lit(": failed "), F.col("_failed")).alias("_reason"),
+                       F.to_json(F.struct(*contract.column_names)).alias("_raw")))
+        bad.write.mode("overwrite").parquet(lake.spark_uri(quarantine_rel))
+    else:
+        lake.delete_dir(quarantine_rel)
+    for (f, n), labels in sorted(failing.items())[:10]:
+        log.warning("quarantined at validation: %s: line %d: failed %s", f, n, "; ".join(labels))
+
+    manifest.update({
+        "validation": {"report": report_rel, "data_docs": docs_rel, "success": not critical,
+                       "critical_failures": critical, "warnings": warnings,
+                       "quarantined_rows": [{"file": f, "line": n, "failed": sorted(set(l))}
+                                            for (f, n), l in sorted(failing.items())]},
+        "rows_quarantined_validate": len(failing),
+        "quarantine_paths": sorted(set(manifest["quarantine_paths"]) | ({quarantine_rel} if failing else set())),
+        "status": "validated" if not critical else "rejected",
+    })
+    save_manifest(lake, manifest)
+    audit(lake, "validate", ds, batch_id=batch_id, success=not critical, quarantined=len(failing),
+          critical_failures=critical)
+    if critical:
+        lake.write_json(f"quarantine/{ds}/batch_id={batch_id}/_REJECTED.json",
+                        {"batch_id": batch_id, "reasons": critical, "report": report_rel, "time": utcnow()})
+        raise PipelineError(
+            f"{ds} batch {batch_id}: critical expectation(s) failed: {'; '.join(critical)}; "
+            f"the batch is quarantined and will not be published (report: {lake.uri(report_rel)})")
+    log.info("validate %s: %d expectations, %d rows quarantined, report %s", ds, len(results), len(failing),
+             lake.uri(report_rel))
+    return ref
+
+
+def _gx_version() -> str:
+    import great_expectations as gx
+
+    return gx.__version__
