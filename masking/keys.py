@@ -1,0 +1,94 @@
+"""Pseudonymisation keys: where they come from and how a token is made.
+
+The master secret comes from ``GOVLAKE_PSEUDONYM_KEY`` or, inside Airflow, the connection
+``govlake_pseudonym`` (its password; ``{"version": "2"}`` in its extra rotates the key). It is
+never written to the lake, reports or logs. Each *sharing domain* (the purpose data is shared
+for) gets its own derived key, so tokens link records within a domain and not across them.
+Tokens carry the key version, so a key can rotate without silently mixing token spaces.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+
+ENV_KEY = "GOVLAKE_PSEUDONYM_KEY"
+ENV_VERSION = "GOVLAKE_PSEUDONYM_KEY_VERSION"
+AIRFLOW_CONN_ID = "govlake_pseudonym"
+
+
+class MissingKeyError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DomainKey:
+    domain: str
+    version: str
+    secret: bytes
+
+    def __repr__(self) -> str:  # never show key material, even in a debugger or traceback
+        return f"DomainKey(domain={self.domain!r}, version={self.version!r}, secret=<hidden>)"
+
+
+def _master_from_airflow() -> tuple[bytes, str] | None:
+    try:
+        from airflow.sdk import BaseHook  # Airflow 3
+    except Exception:  # noqa: BLE001 - Airflow is optional outside DAG runs
+        return None
+    try:
+        conn = BaseHook.get_connection(AIRFLOW_CONN_ID)
+    except Exception:  # noqa: BLE001 - connection not defined
+        return None
+    if not conn.password:
+        return None
+    version = str((conn.extra_dejson or {}).get("version", "1"))
+    return conn.password.encode("utf-8"), version
+
+
+def master_key() -> tuple[bytes, str]:
+    secret = os.environ.get(ENV_KEY)
+    if secret:
+        return secret.encode("utf-8"), os.environ.get(ENV_VERSION, "1")
+    from_airflow = _master_from_airflow()
+    if from_airflow:
+        return from_airflow
+    raise MissingKeyError(
+        f"no pseudonymisation key: set {ENV_KEY} or define the Airflow connection '{AIRFLOW_CONN_ID}'")
+
+
+def domain_key(domain: str) -> DomainKey:
+    secret, version = master_key()
+    if len(secret) < 16:
+        raise MissingKeyError(f"{ENV_KEY} is too short: use at least 16 characters of random secret")
+    derived = hmac.new(secret, f"govlake/pseudonym-domain/{domain}".encode(), hashlib.sha256).digest()
+    return DomainKey(domain, version, derived)
+
+
+_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def normalise(entity: str, value: str) -> str:
+    """The canonical form a token is computed from, so formatting differences still link."""
+    value = value.strip()
+    if entity in ("CN_RESIDENT_ID", "CN_USCC", "PASSPORT"):
+        return _SEPARATORS.sub("", value).upper()
+    if entity == "PHONE_NUMBER":
+        digits = re.sub(r"\D", "", value)
+        return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+    if entity == "EMAIL_ADDRESS":
+        return value.lower()
+    return value
+
+
+def token(key: DomainKey, entity: str, value: str) -> str:
+    """Keyed pseudonym: ``pk<version>_`` + 26 base32 characters (128 bits of HMAC-SHA256)."""
+    mac = hmac.new(key.secret, f"{entity}\0{normalise(entity, value)}".encode("utf-8"), hashlib.sha256).digest()
+    return f"pk{key.version}_" + base64.b32encode(mac[:16]).decode("ascii").rstrip("=")
+
+
+TOKEN_PATTERN = re.compile(r"^pk[0-9A-Za-z]+_[A-Z2-7]{26}$")

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+
+class CnMobileRecognizer(PatternRecognizer):
+    """Mainland mobile numbers as people write them: 13812345678, 138-1234-5678, 138 1234 5678,
+    +86 138 1234 5678, (+86)13812345678."""
+
+    ENTITY = "PHONE_NUMBER"
+    PATTERNS = [
+        Pattern("cn_mobile",
+                r"(?<![0-9])(?:(?:\+|00)?86[\s\-]?|[(（]\+?86[)）]\s?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![0-9])",
+                0.7),
+    ]
+    CONTEXT = ["手机", "电话", "联系电话", "回电", "致电", "phone", "mobile", "call", "tel"]
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
+                         supported_language=supported_language)

