@@ -15,7 +15,7 @@ _session = None
 
 def s3a_jars() -> list[str]:
     """Hadoop S3A connector jars installed by ``make s3-jars`` (see infra/), if any."""
-    folder = Path(os.environ.get("GOVLAKE_SPARK_JARS_DIR", REPO_ROOT / ".govlake" / "jars"))
+    folder = Path(os.environ.get("GOVLAKE_SPARK_JARS_DIR", REPO_ROOT / ".cache" / "jars"))
     return sorted(str(p) for p in folder.glob("*.jar")) if folder.is_dir() else []
 
 
@@ -68,7 +68,7 @@ def _with_s3a(builder, cfg):
     jars = s3a_jars()
     if not jars:
         raise RuntimeError(
-            "GOVLAKE_LAKE_ROOT is on S3 but no S3A connector jars were found; run `make s3-jars`"
+            "GOVLAKE_LAKE_ROOT is on S3 but no S3A connector jars were found; run `make s3-jars` (infra/get-s3a-jars.sh)"
         )
     h = "spark.hadoop.fs.s3a."
     builder = builder.config("spark.jars", ",".join(jars))

@@ -41,12 +41,19 @@ class Lake:
     @classmethod
     def from_settings(cls, cfg: Settings | None = None) -> "Lake":
         cfg = cfg or load_settings()
-        if cfg.is_s3:
-            bucket_and_prefix = cfg.lake_root[len("s3://"):]
-            fs = s3_filesystem(cfg)
-            return cls(cfg.lake_root, fs, bucket_and_prefix, s3_endpoint=cfg.s3_endpoint)
-        os.makedirs(cfg.lake_root, exist_ok=True)
-        return cls(cfg.lake_root, pafs.LocalFileSystem(), cfg.lake_root)
+        return cls.open(cfg.lake_root, cfg.s3_endpoint, cfg.s3_region)
+
+    @classmethod
+    def open(cls, root: str, s3_endpoint: str | None = None, s3_region: str = "us-east-1") -> "Lake":
+        """A lake at an explicit root (what Spark executors use: they may not share our environment)."""
+        if root.startswith("s3://"):
+            return cls(root, s3_filesystem(s3_endpoint, s3_region), root[len("s3://"):], s3_endpoint=s3_endpoint)
+        os.makedirs(root, exist_ok=True)
+        return cls(root, pafs.LocalFileSystem(), root)
+
+    def handle(self) -> tuple[str, str | None]:
+        """What an executor needs to reopen this lake: see :meth:`open`."""
+        return self.root, self.s3_endpoint
 
     @property
     def is_s3(self) -> bool:
@@ -149,14 +156,14 @@ class Lake:
             yield info.path, self.read_json(info.path)
 
 
-def s3_filesystem(cfg: Settings) -> pafs.S3FileSystem:
+def s3_filesystem(endpoint: str | None, region: str = "us-east-1") -> pafs.S3FileSystem:
     # Checksum headers newer AWS SDKs add by default are not understood by every S3 server.
     os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
     os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED")
-    kwargs: dict[str, Any] = {"region": cfg.s3_region}
-    if cfg.s3_endpoint:
-        kwargs["endpoint_override"] = cfg.s3_endpoint
-        kwargs["scheme"] = "https" if cfg.s3_endpoint.startswith("https") else "http"
+    kwargs: dict[str, Any] = {"region": region}
+    if endpoint:
+        kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
+        kwargs["scheme"] = "https" if endpoint.startswith("https") else "http"
     key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
     if key and secret:
         kwargs["access_key"], kwargs["secret_key"] = key, secret

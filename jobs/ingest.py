@@ -116,16 +116,14 @@ def read_header(lake: Lake, contract: Contract, path: str) -> list[str]:
         raise PipelineError(f"{path}: no JSON object found in the file")
 
 
-def _parse_files(contract_fields: dict, mappings: dict[str, dict]):
+def _parse_files(contract_fields: dict, mappings: dict[str, dict], lake_handle: tuple[str, str | None]):
     """Build the executor-side parser (a plain closure over small, picklable settings)."""
     columns = contract_fields["columns"]
     fmt, encoding, delimiter = contract_fields["format"], contract_fields["encoding"], contract_fields["delimiter"]
     out_names = [*columns, "_source_file", "_source_row", "_error", "_raw"]
 
     def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        from govlake.storage import lake as open_lake
-
-        lk = open_lake()
+        lk = Lake.open(*lake_handle)
         for batch in batches:
             for path in batch.column("path").to_pylist():
                 mapping = mappings[path]
@@ -216,7 +214,8 @@ def _typed(col: Column):
     fmts = list(col.formats) or (["yyyy-MM-dd"] if t == "date" else ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss"])
     if t == "date":
         return F.coalesce(*[F.try_to_date(text, f) for f in fmts])
-    return F.coalesce(*[F.try_to_timestamp(text, F.lit(f)) for f in fmts])
+    # Extracts carry local wall-clock times without a zone: keep them as TIMESTAMP_NTZ.
+    return F.coalesce(*[F.try_to_timestamp(text, F.lit(f)) for f in fmts]).cast("timestamp_ntz")
 
 
 def batch_id_for(lake: Lake, files: list[str]) -> tuple[str, dict[str, str]]:
@@ -265,7 +264,7 @@ def ingest(contract: Contract, lake: Lake, spark, files: list[str] | None = None
            StructField("_error", StringType()), StructField("_raw", StringType())]
     )
     files_df = spark.createDataFrame([(p,) for p in files], "path string").repartition(max(1, len(files)))
-    parsed = files_df.mapInArrow(_parse_files(fields, mappings), parsed_schema)
+    parsed = files_df.mapInArrow(_parse_files(fields, mappings, lake.handle()), parsed_schema)
 
     checks = []
     typed_cols = []

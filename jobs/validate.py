@@ -10,6 +10,7 @@ data, so only counts and row references (file, line) leave this module.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -43,6 +44,7 @@ def load_suite_config(contract: Contract, directory: Path | None = None) -> dict
 
 def _gx_context():
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)

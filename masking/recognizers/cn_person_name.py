@@ -38,6 +38,8 @@ def _jieba_posseg():
 def _plausible(name: str) -> bool:
     if not 2 <= len(name) <= 4:
         return False
+    if any(cue in name for cue in CUES):  # role words that jieba sometimes tags as names
+        return False
     return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
 
 

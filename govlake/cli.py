@@ -1,0 +1,170 @@
+"""The ``govlake`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="govlake: privacy-preserving data lake for government data sharing.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("govlake").setLevel(logging.INFO)
+    for noisy in ("py4j", "great_expectations", "presidio-analyzer", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def generate(rows: int = typer.Option(200, help="insured persons; other extracts scale from it"),
+             seed: int = typer.Option(20261121, help="random seed (same seed, same extracts)"),
+             clean: bool = typer.Option(False, "--clean", help="no deliberately bad rows"),
+             dataset: Optional[List[str]] = typer.Option(None, help="only these datasets")):
+    """Write synthetic department extracts into the landing zone."""
+    from govlake.storage import lake
+    from govlake.synthetic import generate as gen
+
+    lk = lake()
+    for ds, path in gen(lk, rows=rows, seed=seed, messy=not clean, datasets=dataset).items():
+        typer.echo(f"{ds}: {lk.uri(path)}")
+
+
+@app.command()
+def run(dataset: str, stage: str = typer.Option("all", help="all, ingest, validate, mask or publish"),
+        batch: Optional[str] = typer.Option(None, help="batch id (for a single later stage)"),
+        verbose: bool = typer.Option(True)):
+    """Run a dataset's pipeline in this process, without Airflow."""
+    _logging(verbose)
+    from jobs import pipeline
+    from jobs.common import PipelineError, manifest_path
+
+    try:
+        if stage == "all":
+            result = pipeline.run_all(dataset)
+        elif stage == "ingest":
+            result = pipeline.run_ingest(dataset)
+        else:
+            if not batch:
+                raise typer.BadParameter("--batch is needed to run a single later stage")
+            ref = {"dataset": dataset, "batch_id": batch, "manifest": manifest_path(dataset, batch)}
+            result = getattr(pipeline, f"run_{stage}")(ref)
+    except PipelineError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def demo(rows: int = typer.Option(200), seed: int = typer.Option(20261121)):
+    """Generate extracts, run every dataset's DAG through Airflow, print a summary."""
+    from govlake.demo import demo as run_demo
+
+    raise typer.Exit(run_demo(rows=rows, seed=seed, echo=typer.echo))
+
+
+@app.command()
+def summary():
+    """Per dataset: rows landed, quarantined, masked; curated and report paths."""
+    from govlake.demo import print_summary
+    from govlake.storage import lake
+
+    print_summary(lake(), echo=typer.echo)
+
+
+@app.command()
+def catalog(dataset: Optional[str] = typer.Argument(None)):
+    """Show the catalog: every published dataset, or one dataset's entry."""
+    from govlake.storage import lake
+
+    lk = lake()
+    if dataset:
+        rel = f"catalog/{dataset}.json"
+        if not lk.exists(rel):
+            typer.echo(f"error: {dataset} has not been published", err=True)
+            raise typer.Exit(1)
+        typer.echo(json.dumps(lk.read_json(rel), ensure_ascii=False, indent=2))
+        return
+    for _, entry in lk.iter_json("catalog"):
+        typer.echo(f"{entry['dataset']:<20} v{entry['version']}  {entry['row_count']:>8} rows  "
+                   f"{entry['owner']['department']} ({entry['owner']['level']})  {entry['path']}")
+
+
+@app.command()
+def contracts():
+    """Check every contract and its suite; list the datasets."""
+    from govlake.contracts import ContractError, load_contracts
+    from jobs.common import PipelineError
+    from jobs.validate import load_suite_config
+
+    try:
+        found = load_contracts()
+        for c in found.values():
+            suite = load_suite_config(c)
+            typer.echo(f"{c.dataset:<20} {c.department:<24} {c.level:<10} {c.source_format}/{c.encoding:<10} "
+                       f"{len(c.columns)} columns, {len(c.personal_columns)} personal, "
+                       f"{len(suite.get('expectations', []))} expectations")
+    except (ContractError, PipelineError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def report(dataset: str):
+    """Print the latest masking report of a dataset."""
+    from govlake.storage import lake
+
+    lk = lake()
+    rel = f"catalog/{dataset}.json"
+    if not lk.exists(rel):
+        typer.echo(f"error: {dataset} has not been published", err=True)
+        raise typer.Exit(1)
+    path = lk.read_json(rel)["reports"]["masking"][-1]
+    typer.echo(json.dumps(lk.read_json(path[len(lk.root) + 1:]), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def query(sql: str):
+    """Query curated datasets with DuckDB; each published dataset is a view of its name."""
+    import duckdb
+
+    from jobs.publish import read_current
+    from govlake.contracts import load_contracts
+    from govlake.storage import lake
+
+    lk = lake()
+    con = duckdb.connect()
+    if lk.is_s3:
+        typer.echo("error: query supports the local lake only for now", err=True)
+        raise typer.Exit(2)
+    for ds in load_contracts():
+        current = read_current(lk, ds)
+        if current:
+            con.execute(f"create view {ds} as select * from read_parquet('{current['path']}/*.parquet')")
+    result = con.sql(sql)
+    typer.echo(result.df().to_string(index=False) if result is not None else "")
+
+
+@app.command("airflow-env")
+def airflow_env():
+    """Print shell exports for running the `airflow` CLI on the embedded default."""
+    import os
+
+    from govlake.airflow_env import airflow_environ
+
+    env = airflow_environ(base={})
+    for key in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES",
+                "AIRFLOW__CORE__PARALLELISM", "AIRFLOW__API__HOST", "GOVLAKE_HOME", "GOVLAKE_LAKE_ROOT", "PYTHONPATH"):
+        typer.echo(f"export {key}={env[key]!s}")
+    typer.echo(f"export PATH={os.path.dirname(sys.executable)}:$PATH")
+    typer.echo("# the pseudonymisation key is read from .govlake/secrets/pseudonym.key by `govlake demo`;")
+    typer.echo("# export GOVLAKE_PSEUDONYM_KEY=$(cat .govlake/secrets/pseudonym.key) for manual runs")
+
+
+if __name__ == "__main__":
+    app()

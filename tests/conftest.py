@@ -1,0 +1,88 @@
+"""Shared fixtures: a throwaway GOVLAKE_HOME, one Spark session, a fresh local lake per test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+TEST_KEY = "test-only-pseudonym-key-3f9a1c7e5b2d"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def govlake_home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("govlake-home")
+    os.environ["GOVLAKE_HOME"] = str(home)
+    os.environ["GOVLAKE_LAKE_ROOT"] = str(home / "lake")
+    os.environ["GOVLAKE_PSEUDONYM_KEY"] = TEST_KEY
+    os.environ["GOVLAKE_PSEUDONYM_KEY_VERSION"] = "1"
+    os.environ.setdefault("GOVLAKE_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+    os.environ["GOVLAKE_SPARK_DRIVER_MEMORY"] = "2g"
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    for var in ("GOVLAKE_S3_ENDPOINT", "GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR"):
+        os.environ.pop(var, None)
+    return home
+
+
+@pytest.fixture
+def lake(tmp_path, monkeypatch):
+    """A fresh, empty local lake for one test."""
+    from govlake.storage import Lake
+
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(tmp_path / "lake"))
+    return Lake.from_settings()
+
+
+@pytest.fixture(scope="session")
+def spark(govlake_home):
+    from govlake.spark import get_spark, stop_spark
+
+    session = get_spark()
+    yield session
+    stop_spark()
+
+
+@pytest.fixture(scope="session")
+def contracts():
+    from govlake.contracts import load_contracts
+
+    return load_contracts()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3-API server process on loopback (moto's server), with one bucket."""
+    import boto3
+
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("s3") / "server.log", "wb")
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    creds = {"aws_access_key_id": "govlake-test", "aws_secret_access_key": "govlake-test-secret"}
+    client = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **creds)
+    for _ in range(100):
+        try:
+            client.list_buckets()
+            break
+        except Exception:  # noqa: BLE001 - still starting
+            time.sleep(0.1)
+    client.create_bucket(Bucket="govlake-test")
+    yield {"endpoint": endpoint, "bucket": "govlake-test", "client": client,
+           "env": {"AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
+                   "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
+                   "AWS_DEFAULT_REGION": "us-east-1", "GOVLAKE_S3_ENDPOINT": endpoint}}
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -1,0 +1,55 @@
+import pytest
+
+from masking.keys import TOKEN_PATTERN, MissingKeyError, domain_key, normalise, token
+
+
+def test_same_value_same_token_within_a_domain():
+    key = domain_key("shared_services")
+    assert token(key, "CN_RESIDENT_ID", "11010519491231002X") == token(key, "CN_RESIDENT_ID", " 11010519491231002x ")
+
+
+def test_domains_are_unlinkable():
+    a, b = domain_key("shared_services"), domain_key("health_research")
+    assert token(a, "CN_RESIDENT_ID", "11010519491231002X") != token(b, "CN_RESIDENT_ID", "11010519491231002X")
+
+
+def test_entity_type_separates_tokens():
+    key = domain_key("d")
+    assert token(key, "CN_RESIDENT_ID", "13800001111") != token(key, "PHONE_NUMBER", "13800001111")
+
+
+def test_token_carries_key_version(monkeypatch):
+    monkeypatch.setenv("GOVLAKE_PSEUDONYM_KEY_VERSION", "7")
+    t = token(domain_key("d"), "CN_USCC", "91110000802100433B")
+    assert t.startswith("pk7_") and TOKEN_PATTERN.match(t)
+
+
+def test_rotated_key_gives_other_tokens(monkeypatch):
+    before = token(domain_key("d"), "CN_USCC", "91110000802100433B")
+    monkeypatch.setenv("GOVLAKE_PSEUDONYM_KEY", "another-secret-key-for-rotation")
+    monkeypatch.setenv("GOVLAKE_PSEUDONYM_KEY_VERSION", "2")
+    after = token(domain_key("d"), "CN_USCC", "91110000802100433B")
+    assert before != after and after.startswith("pk2_")
+
+
+def test_phone_forms_normalise_to_one_token():
+    key = domain_key("d")
+    forms = ["13812345678", "138-1234-5678", "+86 138 1234 5678", "(+86)13812345678"]
+    assert {token(key, "PHONE_NUMBER", f) for f in forms} == {token(key, "PHONE_NUMBER", forms[0])}
+    assert normalise("PHONE_NUMBER", "+86 138 1234 5678") == "13812345678"
+
+
+def test_key_material_is_never_shown(monkeypatch):
+    key = domain_key("d")
+    assert "secret=<hidden>" in repr(key)
+    import os
+    assert os.environ["GOVLAKE_PSEUDONYM_KEY"] not in repr(key)
+
+
+def test_missing_or_weak_key_is_refused(monkeypatch):
+    monkeypatch.delenv("GOVLAKE_PSEUDONYM_KEY")
+    with pytest.raises(MissingKeyError, match="GOVLAKE_PSEUDONYM_KEY"):
+        domain_key("d")
+    monkeypatch.setenv("GOVLAKE_PSEUDONYM_KEY", "short")
+    with pytest.raises(MissingKeyError, match="too short"):
+        domain_key("d")

@@ -1,0 +1,81 @@
+"""Table tests for each recognizer: what it must find, and look-alikes it must not."""
+
+import pytest
+
+from masking.recognizers import (CnAddressRecognizer, CnMobileRecognizer, CnPersonNameRecognizer,
+                                 CnResidentIdRecognizer, CnUsccRecognizer, EmailRecognizer, KnownValuesRecognizer)
+
+
+def spans(recognizer, text, entity):
+    return [text[r.start:r.end] for r in recognizer.analyze(text, [entity]) if r.score >= 0.5]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("身份证号11010519491231002X，请核实", ["11010519491231002X"]),
+    ("ID: 11010519491231002x.", ["11010519491231002x"]),
+    ("工单号110105194912310021已受理", []),                 # wrong check digit
+    ("订单123456789012345678", []),                      # look-alike
+    ("编号A11010519491231002X", []),                     # glued to letters
+])
+def test_resident_id(text, expected):
+    assert spans(CnResidentIdRecognizer(), text, "CN_RESIDENT_ID") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("手机13812345678", ["13812345678"]),
+    ("电话138-1234-5678。", ["138-1234-5678"]),
+    ("call 138 1234 5678 now", ["138 1234 5678"]),
+    ("+86 138 1234 5678", ["+86 138 1234 5678"]),
+    ("(+86)13812345678", ["(+86)13812345678"]),
+    ("金额12812345678901元", []),
+    ("编号1381234567", []),                              # ten digits
+])
+def test_mobile(text, expected):
+    assert spans(CnMobileRecognizer(), text, "PHONE_NUMBER") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("统一社会信用代码91110000802100433B", ["91110000802100433B"]),
+    ("代码91350100M000100Y43。", ["91350100M000100Y43"]),
+    ("代码91110000802100433C", []),                     # bad check character
+    ("工单参考号123456789012345678", []),                # digits only, no cue
+])
+def test_uscc(text, expected):
+    assert spans(CnUsccRecognizer(), text, "CN_USCC") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("邮箱zhang.san@example.com，谢谢", ["zhang.san@example.com"]),
+    ("mail me: a_b+c@mail.gov.cn", ["a_b+c@mail.gov.cn"]),
+    ("not an address: foo@bar", []),
+])
+def test_email(text, expected):
+    assert spans(EmailRecognizer(), text, "EMAIL_ADDRESS") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("住在广东省深圳市福田区金田路4018号3栋1201室，反映噪音", ["广东省深圳市福田区金田路4018号3栋1201室"]),
+    ("地址：南山区科技园路1号", ["南山区科技园路1号"]),
+    ("福田区的路灯坏了", []),
+])
+def test_address(text, expected):
+    assert spans(CnAddressRecognizer(), text, "LOCATION") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("您好，我是王秀英，反映噪音", ["王秀英"]),
+    ("联系人张伟，电话未留", ["张伟"]),
+    ("申请人欧阳娜娜咨询开办流程", ["欧阳娜娜"]),
+    ("市民李飞来电反映积水", ["李飞"]),
+    ("小区的路灯坏了很久", []),
+    ("请尽快处理噪音扰民问题", []),
+])
+def test_chinese_person_name(text, expected):
+    assert spans(CnPersonNameRecognizer(), text, "PERSON") == expected
+
+
+def test_known_values_match_any_spacing():
+    rec = KnownValuesRecognizer([("PHONE_NUMBER", "13700001111"), ("PERSON", "司马青衫")])
+    text = "司马青衫的电话是137 0000 1111或137-0000-1111"
+    found = sorted((r.entity_type, text[r.start:r.end]) for r in rec.analyze(text, []))
+    assert found == [("PERSON", "司马青衫"), ("PHONE_NUMBER", "137 0000 1111"), ("PHONE_NUMBER", "137-0000-1111")]
