@@ -298,6 +298,9 @@ def ingest(contract: Contract, lake: Lake, spark, files: list[str] | None = None
         # Replace, never duplicate: drop this batch wherever an earlier run put it.
         for date_dir in lake.list_dirs(f"raw/{ds}"):
             lake.delete_dir(f"{date_dir}/batch_id={batch_id}")
+            if date_dir.rsplit("/", 1)[-1].startswith("ingest_date=") and not lake.list_dirs(date_dir) \
+                    and not lake.list_files(date_dir):
+                lake.delete_dir(date_dir)
         raw_rel = f"raw/{ds}/ingest_date={ingest_date}/batch_id={batch_id}"
         quarantine_rel = f"quarantine/{ds}/batch_id={batch_id}/stage=ingest"
         good.write.mode("overwrite").parquet(lake.spark_uri(raw_rel))

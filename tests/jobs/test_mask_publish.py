@@ -1,0 +1,114 @@
+"""Mask and publish: masked columns, cross-department pseudonyms, report without raw values,
+atomic curated versions readable with plain pyarrow and DuckDB."""
+
+import duckdb
+import pyarrow.dataset as pads
+import pytest
+
+from jobs.common import PipelineError
+from jobs.pipeline import run_all
+from jobs.publish import read_current
+from masking.keys import TOKEN_PATTERN, domain_key, token
+from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
+from tests.leakscan import find_canaries
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, spark):
+    import os
+
+    from govlake.storage import Lake
+
+    root = tmp_path_factory.mktemp("lake-mp")
+    old = os.environ["GOVLAKE_LAKE_ROOT"]
+    os.environ["GOVLAKE_LAKE_ROOT"] = str(root)
+    lake = Lake.from_settings()
+    write_canary_extracts(lake)
+    pointers = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
+    yield lake, pointers
+    os.environ["GOVLAKE_LAKE_ROOT"] = old
+
+
+def curated(lake, ds):
+    return pads.dataset(read_current(lake, ds)["path"], format="parquet").to_table().to_pylist()
+
+
+def test_declared_columns_are_masked(published):
+    lake, _ = published
+    rows = curated(lake, "social_insured")
+    assert all(TOKEN_PATTERN.match(r["resident_id"]) for r in rows)
+    assert all(r["name"] == "[REDACTED]" for r in rows)
+    assert all(isinstance(r["birth_date"], int) for r in rows)
+    assert all(r["mobile"][3:7] == "****" for r in rows)
+    assert all(r["home_address"].endswith(("区", "县")) for r in rows)
+
+
+def test_pseudonyms_join_across_departments(published):
+    lake, _ = published
+    expected = token(domain_key("shared_services"), "CN_RESIDENT_ID", CANARY_ID)
+    social = {r["resident_id"] for r in curated(lake, "social_insured")}
+    reps = {r["legal_rep_id"] for r in curated(lake, "business_registry")}
+    callers = {r["caller_id"] for r in curated(lake, "hotline_tickets")}
+    assert expected in social and expected in reps and expected in callers
+    complaints = " ".join(r["complaint"] for r in curated(lake, "hotline_tickets"))
+    assert expected in complaints  # the ID in free text gets the same token
+
+
+def test_no_canary_leaves_the_pipeline(published):
+    lake, _ = published
+    roots = [lake.local_path(z) for z in ("curated", "reports", "catalog", "audit", "work")]
+    assert find_canaries(roots, CANARIES) == []
+
+
+def test_masking_report_counts(published):
+    lake, _ = published
+    entry = lake.read_json("catalog/hotline_tickets.json")
+    report = lake.read_json(entry["reports"]["masking"][0][len(lake.root) + 1:])
+    ft = report["free_text"][0]
+    assert ft["column"] == "complaint" and ft["rows_with_findings"] == report["rows"]
+    assert {"PERSON", "PHONE_NUMBER", "CN_RESIDENT_ID", "LOCATION", "EMAIL_ADDRESS"} <= set(ft["entities_found"])
+    assert {c["column"] for c in report["columns"]} == {"caller_name", "caller_phone", "caller_id"}
+    assert report["key_version"] == "1" and report["totals"]["entities_masked"] > report["rows"]
+
+
+def test_catalog_and_readers(published):
+    lake, pointers = published
+    entry = lake.read_json("catalog/social_insured.json")
+    assert entry["version"] == pointers["social_insured"]["version"]
+    assert entry["owner"] == {"department": "social_security", "level": "provincial", "region_code": "440000"}
+    assert {c["name"]: c["type"] for c in entry["schema"]}["birth_date"] == "int"
+    assert entry["source_batches"][0]["files"][0].endswith("landing/social_insured/canary.csv")
+    n = duckdb.sql(f"select count(*) from read_parquet('{entry['path']}/*.parquet')").fetchone()[0]
+    assert n == entry["row_count"] == len(curated(lake, "social_insured"))
+
+
+def test_republish_is_idempotent_and_versions_swap_atomically(published, spark, contracts):
+    from jobs.common import BatchRef
+    from jobs.mask import mask
+    from jobs.publish import publish
+
+    lake, pointers = published
+    c = contracts["social_insured"]
+    batch = lake.read_json("catalog/social_insured.json")["source_batches"][0]["batch_id"]
+    ref = BatchRef("social_insured", batch, f"raw/social_insured/_batches/{batch}.json")
+    same = publish(c, lake, spark, ref)
+    assert same["version"] == pointers["social_insured"]["version"]  # nothing changed, nothing rewritten
+    mask(c, lake, spark, ref)
+    new = publish(c, lake, spark, ref)
+    assert new["version"] != pointers["social_insured"]["version"]
+    assert read_current(lake, "social_insured")["version"] == new["version"]
+    entry = lake.read_json("catalog/social_insured.json")
+    assert entry["previous_versions"][0] == pointers["social_insured"]["version"]
+    assert lake.exists(f"curated/social_insured/version={pointers['social_insured']['version']}")
+
+
+def test_unvalidated_batch_is_not_masked(lake, spark, contracts):
+    from govlake.synthetic import generate
+    from jobs.ingest import ingest
+    from jobs.mask import mask
+
+    generate(lake, rows=20, datasets=["tax_filings"])
+    c = contracts["tax_filings"]
+    ref = ingest(c, lake, spark)
+    with pytest.raises(PipelineError, match="only validated batches are masked"):
+        mask(c, lake, spark, ref)

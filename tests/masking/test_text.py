@@ -1,0 +1,53 @@
+"""Presidio free-text masking on mixed Chinese/English hotline text."""
+
+import pytest
+
+from masking.keys import domain_key, token
+from masking.operators import MaskContext
+from masking.text import TextMasker, analyze
+
+RID = "11010519491231002X"
+
+
+@pytest.fixture(scope="module")
+def masker():
+    return TextMasker({"CN_RESIDENT_ID": "pseudonym", "DEFAULT": "redact"}, MaskContext(domain_key("shared_services")))
+
+
+def test_chinese_complaint(masker):
+    text = f"您好，我是王秀英，身份证号{RID}，手机153 4354 3965，住在广东省深圳市盐田区秦路66号13栋1347室，邮箱wxy@example.com。"
+    out, counts = masker.mask(text)
+    for secret in ("王秀英", RID, "153 4354 3965", "秦路66号", "wxy@example.com"):
+        assert secret not in out
+    assert token(domain_key("shared_services"), "CN_RESIDENT_ID", RID) in out
+    assert counts == {"PERSON": 1, "CN_RESIDENT_ID": 1, "PHONE_NUMBER": 1, "LOCATION": 1, "EMAIL_ADDRESS": 1}
+    assert out.startswith("您好，我是<PERSON>，身份证号pk1_")
+
+
+def test_english_complaint_uses_ner(masker):
+    out, counts = masker.mask("Hello, my name is John Smith. Call me on +86 138 1234 5678 or john@example.com.")
+    assert "John Smith" not in out and "1234" not in out and "john@example.com" not in out
+    assert counts["PERSON"] == 1
+
+
+def test_look_alike_numbers_are_left_alone(masker):
+    text = "工单参考号123456789012345678，金额12345678元，编号110105194912310021。"
+    out, counts = masker.mask(text)
+    assert out == text and not counts
+
+
+def test_known_row_values_are_masked_even_when_detectors_miss_them(masker):
+    text = "来电人Zhuge Liang说他的号码是1 3 7 0 0 0 0 1 1 1 1"
+    out, counts = masker.mask(text, known=[("PERSON", "Zhuge Liang"), ("PHONE_NUMBER", "13700001111")])
+    assert "Zhuge Liang" not in out and "1 1 1 1" not in out
+
+
+def test_analyze_reports_offsets_into_the_python_string():
+    text = "联系人张伟，电话13812345678"
+    found = {(r.entity_type, text[r.start:r.end]) for r in analyze(text)}
+    assert ("PERSON", "张伟") in found and ("PHONE_NUMBER", "13812345678") in found
+
+
+def test_empty_and_missing_text(masker):
+    assert masker.mask(None) == (None, {})
+    assert masker.mask("  ") == ("  ", {})
