@@ -1,0 +1,55 @@
+import pytest
+import yaml
+
+from govlake.contracts import ContractError, load_contract_file, load_contracts
+
+
+def test_every_shipped_contract_loads(contracts):
+    assert set(contracts) == {"business_registry", "tax_filings", "social_insured", "hotline_tickets"}
+    for c in contracts.values():
+        assert c.department and c.level in ("national", "provincial", "city", "district") and c.region_code
+        assert c.personal_columns, f"{c.dataset} declares no personal data"
+        assert c.access, f"{c.dataset} grants nobody access"
+
+
+def test_departments_share_entities(contracts):
+    entities = {(c.dataset, col.personal.entity) for c in contracts.values() for col in c.personal_columns}
+    ids = {ds for ds, e in entities if e == "CN_RESIDENT_ID"}
+    codes = {ds for ds, e in entities if e == "CN_USCC"}
+    assert {"social_insured", "business_registry", "hotline_tickets"} <= ids
+    assert {"social_insured", "business_registry", "tax_filings"} <= codes
+    assert len({c.pseudonym_domain for c in contracts.values()}) == 1
+
+
+def _write(tmp_path, doc):
+    path = tmp_path / "x.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
+BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_code": "1"},
+        "source": {"format": "csv"}, "schema": [{"name": "a", "type": "string"}]}
+
+
+@pytest.mark.parametrize("change,message", [
+    ({"owner": {"department": "d", "level": "galactic", "region_code": "1"}}, "owner.level 'galactic'"),
+    ({"source": {"format": "xlsx"}}, "source.format 'xlsx'"),
+    ({"source": {"format": "csv", "encoding": "klingon"}}, "source.encoding 'klingon' is unknown"),
+    ({"schema": [{"name": "a", "type": "money"}]}, "unsupported type 'money'"),
+    ({"schema": [{"name": "A b"}]}, "must be lower_snake_case"),
+    ({"quasi_identifiers": ["zz"]}, "quasi-identifier 'zz' is not in the schema"),
+    ({"free_text": [{"column": "zz"}]}, "free_text column 'zz'"),
+    ({"schema": [{"name": "a", "personal": {"entity": "PERSON"}}]}, "missing required field 'operator'"),
+])
+def test_errors_name_the_file_and_field(tmp_path, change, message):
+    path = _write(tmp_path, {**BASE, **change})
+    with pytest.raises(ContractError) as err:
+        load_contract_file(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_duplicate_dataset_is_refused(tmp_path):
+    _write(tmp_path, BASE)
+    (tmp_path / "y.yaml").write_text(yaml.safe_dump(BASE))
+    with pytest.raises(ContractError, match="already defined"):
+        load_contracts(tmp_path)
