@@ -41,8 +41,10 @@ def run(dataset: str, stage: str = typer.Option("all", help="all, ingest, valida
         verbose: bool = typer.Option(True)):
     """Run a dataset's pipeline in this process, without Airflow."""
     _logging(verbose)
+    from govlake.contracts import ContractError
     from jobs import pipeline
     from jobs.common import PipelineError, manifest_path
+    from masking.keys import MissingKeyError
 
     try:
         if stage == "all":
@@ -54,7 +56,7 @@ def run(dataset: str, stage: str = typer.Option("all", help="all, ingest, valida
                 raise typer.BadParameter("--batch is needed to run a single later stage")
             ref = {"dataset": dataset, "batch_id": batch, "manifest": manifest_path(dataset, batch)}
             result = getattr(pipeline, f"run_{stage}")(ref)
-    except PipelineError as exc:
+    except (PipelineError, ContractError, MissingKeyError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2)
     typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
