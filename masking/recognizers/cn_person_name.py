@@ -30,6 +30,12 @@ def _jieba_posseg():
             import jieba.posseg
 
             jieba.setLogLevel(logging.WARNING)
+            # jieba caches its prefix dictionary in a temp dir: keep it with govlake's other state.
+            from govlake.config import settings
+
+            cache = settings().home / "cache"
+            cache.mkdir(parents=True, exist_ok=True)
+            jieba.dt.tmp_dir = str(cache)
             jieba.initialize()
             _posseg = jieba.posseg
     return _posseg
