@@ -87,3 +87,33 @@ def luhn_valid(number: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+_HK_LETTER = {c: i + 10 for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
+
+
+def is_valid_hkid(value: str) -> bool:
+    """Hong Kong identity card number: 1-2 letters, 6 digits, check character (0-9 or A), e.g. A123456(3)."""
+    v = value.upper().replace("(", "").replace(")", "").replace(" ", "")
+    if not (8 <= len(v) <= 9) or not v[-7:-1].isdigit():
+        return False
+    letters, digits, check = v[:-7], v[-7:-1], v[-1]
+    if not letters.isalpha() or not 1 <= len(letters) <= 2 or check not in "0123456789A":
+        return False
+    values = ([36] if len(letters) == 1 else []) + [_HK_LETTER[c] for c in letters] + [int(d) for d in digits]
+    total = sum(v * w for v, w in zip(values, range(9, 1, -1)))
+    expected = (11 - total % 11) % 11
+    return check == ("A" if expected == 10 else str(expected))
+
+
+_TW_LETTER = dict(zip("ABCDEFGHJKLMNPQRSTUVXYWZIO", range(10, 36)))
+
+
+def is_valid_taiwan_id(value: str) -> bool:
+    """Taiwan national identification number: letter, 1 or 2, eight digits, with a check digit."""
+    v = value.upper()
+    if len(v) != 10 or v[0] not in _TW_LETTER or v[1] not in "12" or not v[1:].isdigit():
+        return False
+    code = _TW_LETTER[v[0]]
+    total = code // 10 + (code % 10) * 9 + sum(int(d) * w for d, w in zip(v[1:9], range(8, 0, -1))) + int(v[9])
+    return total % 10 == 0

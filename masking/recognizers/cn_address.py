@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from masking.recognizers.base import ContextPatternRecognizer
 
 _CJK = "\u4e00-\u9fa5"
 PROVINCES = (
@@ -12,7 +14,7 @@ PROVINCES = (
 _PROVINCE = "(?:" + "|".join(PROVINCES) + ")"
 
 
-class CnAddressRecognizer(PatternRecognizer):
+class CnAddressRecognizer(ContextPatternRecognizer):
     """Chinese street addresses in free text: [province][city]district + street + number [+ building/room]."""
 
     ENTITY = "LOCATION"
@@ -29,10 +31,6 @@ class CnAddressRecognizer(PatternRecognizer):
     CONTEXT = ["住址", "地址", "住在", "家住", "位于", "户籍", "live", "address"]
 
     LEADING_CUES = ("居住在", "住在", "家住", "住址", "地址", "位于", "来自", "在", "是", "：", ":")
-
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
-                         supported_language=supported_language)
 
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from masking.recognizers.base import ContextPatternRecognizer
 
 
-class CnMobileRecognizer(PatternRecognizer):
+class CnMobileRecognizer(ContextPatternRecognizer):
     """Mainland mobile numbers as people write them: 13812345678, 138-1234-5678, 138 1234 5678,
     +86 138 1234 5678, (+86)13812345678."""
 
@@ -15,6 +17,3 @@ class CnMobileRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["手机", "电话", "联系电话", "回电", "致电", "phone", "mobile", "call", "tel"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
-                         supported_language=supported_language)

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from masking.recognizers.base import ContextPatternRecognizer
 
 from masking.checksums import is_valid_resident_id
 
 
-class CnResidentIdRecognizer(PatternRecognizer):
+class CnResidentIdRecognizer(ContextPatternRecognizer):
     """Mainland resident identity number (GB 11643): 18 digits with check character, or 15 legacy digits.
 
     The check character and a plausible birth date decide; 18-digit ticket or order numbers
@@ -21,9 +23,6 @@ class CnResidentIdRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["身份证", "身份证号", "证件", "公民身份号码", "id", "identity"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
-                         supported_language=supported_language)
 
     def validate_result(self, pattern_text: str) -> bool:
         return is_valid_resident_id(pattern_text)

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
+
+from masking.recognizers.base import ContextPatternRecognizer
 
 
 @lru_cache(maxsize=1)
@@ -13,7 +15,7 @@ def _offline_tld_extractor():
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
-class EmailRecognizer(PatternRecognizer):
+class EmailRecognizer(ContextPatternRecognizer):
     """E-mail addresses, with a public-suffix check that works offline."""
 
     ENTITY = "EMAIL_ADDRESS"
@@ -22,9 +24,6 @@ class EmailRecognizer(PatternRecognizer):
     ]
     CONTEXT = ["邮箱", "电子邮件", "email", "e-mail", "mail"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
-                         supported_language=supported_language)
 
     def validate_result(self, pattern_text: str) -> bool:
         return _offline_tld_extractor()(pattern_text.rsplit("@", 1)[-1]).suffix != ""

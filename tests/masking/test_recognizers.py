@@ -2,7 +2,9 @@
 
 import pytest
 
-from masking.recognizers import (CnAddressRecognizer, CnMobileRecognizer, CnPersonNameRecognizer,
+from masking.recognizers import (BankCardRecognizer, CnAddressRecognizer, CnMobileRecognizer, CnPersonNameRecognizer,
+                                 HkIdRecognizer, IpAddressRecognizer, PassportRecognizer, TaiwanIdRecognizer,
+                                 VehiclePlateRecognizer,
                                  CnResidentIdRecognizer, CnUsccRecognizer, EmailRecognizer, KnownValuesRecognizer)
 
 
@@ -79,3 +81,62 @@ def test_known_values_match_any_spacing():
     text = "司马青衫的电话是137 0000 1111或137-0000-1111"
     found = sorted((r.entity_type, text[r.start:r.end]) for r in rec.analyze(text, []))
     assert found == [("PERSON", "司马青衫"), ("PHONE_NUMBER", "137 0000 1111"), ("PHONE_NUMBER", "137-0000-1111")]
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("银行卡号6222 0212 3456 7890 128，请退款", ["6222 0212 3456 7890 128"]),
+    ("卡号 6217001234567893", ["6217001234567893"]),
+    ("转账至6217001234567893", ["6217001234567893"]),         # UnionPay needs no cue
+    ("开户账号4111 1111 1111 1111", ["4111 1111 1111 1111"]),  # other schemes need a cue
+    ("订单号4111111111111111已发货", []),
+    ("工单6222021234567890127", []),                           # fails Luhn
+])
+def test_bank_card(text, expected):
+    assert spans(BankCardRecognizer(), text, "BANK_CARD") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("护照号码E12345678，签发地广东", ["E12345678"]),
+    ("Passport: G87654321", ["G87654321"]),
+    ("产品型号E12345678", []),                                 # no passport cue
+])
+def test_passport(text, expected):
+    assert spans(PassportRecognizer(), text, "PASSPORT") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("登录IP 192.168.10.25 异常", ["192.168.10.25"]),
+    ("from 2001:db8::8a2e:370:7334 at night", ["2001:db8::8a2e:370:7334"]),
+    ("版本999.1.2.3", []),
+    ("会议时间12:30:45", []),
+])
+def test_ip_address(text, expected):
+    assert spans(IpAddressRecognizer(), text, "IP_ADDRESS") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("香港身份证A123456(3)", ["A123456(3)"]),
+    ("HKID AB987654(3).", ["AB987654(3)"]),
+    ("编号A123456(4)", []),
+])
+def test_hk_id(text, expected):
+    assert spans(HkIdRecognizer(), text, "HK_ID") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("台胞身份证A123456789", ["A123456789"]),
+    ("编号A123456788", []),
+    ("型号C323456789", []),  # third character must be 1 or 2... and the check digit must hold
+])
+def test_taiwan_id(text, expected):
+    assert spans(TaiwanIdRecognizer(), text, "TW_ID") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("车牌粤B12345违停", ["粤B12345"]),
+    ("号牌京A·88888", ["京A·88888"]),
+    ("新能源车粤BD12345", ["粤BD12345"]),
+    ("粤语B站12345", []),
+])
+def test_vehicle_plate(text, expected):
+    assert spans(VehiclePlateRecognizer(), text, "CN_VEHICLE_PLATE") == expected

@@ -1,0 +1,38 @@
+"""Shared behaviour for govlake's pattern recognizers: Chinese context words.
+
+Presidio's context enhancer matches context words against spaCy lemmas, which do not exist
+for Chinese text (no spaces, no lemmas). Here a context word anywhere in a short window
+around the match raises its score, for Chinese and English alike.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from presidio_analyzer import Pattern, PatternRecognizer
+
+
+class ContextPatternRecognizer(PatternRecognizer):
+    ENTITY: ClassVar[str]
+    PATTERNS: ClassVar[list[Pattern]]
+    CONTEXT: ClassVar[list[str]] = []
+    CONTEXT_BEFORE: ClassVar[int] = 12
+    CONTEXT_AFTER: ClassVar[int] = 4
+    CONTEXT_BOOST: ClassVar[float] = 0.35
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entity=self.ENTITY, patterns=self.PATTERNS, context=self.CONTEXT,
+                         supported_language=supported_language, name=type(self).__name__)
+
+    def has_context(self, text: str, start: int, end: int) -> bool:
+        window = (text[max(0, start - self.CONTEXT_BEFORE):start] + " " + text[end:end + self.CONTEXT_AFTER]).lower()
+        return any(word.lower() in window for word in self.CONTEXT)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        for r in results:
+            if r.score < 1.0 and self.has_context(text, r.start, r.end):
+                r.score = min(1.0, r.score + self.CONTEXT_BOOST)
+                if r.analysis_explanation:
+                    r.analysis_explanation.set_supportive_context_word("context window")
+        return results
