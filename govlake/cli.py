@@ -63,7 +63,8 @@ def run(dataset: str, stage: str = typer.Option("all", help="all, ingest, valida
 
 
 @app.command()
-def demo(rows: int = typer.Option(200), seed: int = typer.Option(20261121)):
+def demo(rows: int = typer.Option(2000, help="insured persons; other extracts scale from it"),
+         seed: int = typer.Option(20261121)):
     """Generate extracts, run every dataset's DAG through Airflow, print a summary."""
     from govlake.demo import demo as run_demo
 
@@ -117,17 +118,55 @@ def contracts():
 
 
 @app.command()
-def report(dataset: str):
-    """Print the latest masking report of a dataset."""
+def report(dataset: str,
+           as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
+           open_html: bool = typer.Option(False, "--open", help="open the HTML report in a browser")):
+    """Show the latest masking report of a dataset (what a privacy officer reviews)."""
     from govlake.storage import lake
+    from jobs.common import manifest_path
 
     lk = lake()
-    rel = f"catalog/{dataset}.json"
-    if not lk.exists(rel):
-        typer.echo(f"error: {dataset} has not been published", err=True)
+    manifests = [m for _, m in lk.iter_json(f"raw/{dataset}/_batches") if (m.get("masking") or {}).get("report")]
+    if not manifests:
+        typer.echo(f"error: no masking report for '{dataset}' yet", err=True)
         raise typer.Exit(1)
-    path = lk.read_json(rel)["reports"]["masking"][-1]
-    typer.echo(json.dumps(lk.read_json(path[len(lk.root) + 1:]), ensure_ascii=False, indent=2))
+    latest = max(manifests, key=lambda m: m["masking"].get("masked_at") or m.get("ingested_at", ""))
+    rel = latest["masking"]["report"]
+    data = lk.read_json(rel)
+    html_rel = latest["masking"].get("report_html", rel[:-5] + ".html")
+    if open_html:
+        import webbrowser
+
+        if lk.is_s3:
+            typer.echo("error: --open needs a local lake; download the HTML report from " + lk.uri(html_rel), err=True)
+            raise typer.Exit(2)
+        webbrowser.open("file://" + lk.local_path(html_rel))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    ver, risk = data.get("verification") or {}, data.get("risk") or {}
+    typer.echo(f"masking report {dataset} batch {data['batch_id']} ({data['generated_at']})")
+    if data.get("blocked"):
+        typer.echo(f"  BLOCKED: {data['blocked']}")
+    typer.echo(f"  rows published {data.get('rows', 0)} of {data.get('rows_in', '?')}, "
+               f"suppressed {risk.get('suppressed_rows', 0)}; key version {data.get('key_version')}")
+    if ver:
+        typer.echo(f"  verification: {'passed' if ver['passed'] else 'FAILED'} ({ver['findings']} findings)")
+    if risk.get("before"):
+        typer.echo(f"  k-anonymity over {', '.join(risk['quasi_identifiers'])}: {risk['before']['k']} -> "
+                   f"{(risk.get('after') or {}).get('k')} (required {risk['k_required']})"
+                   + (f"; l-diversity {risk['before']['l']} -> {(risk.get('after') or {}).get('l')} "
+                      f"(required {risk['l_required']})" if risk.get("l_required") else ""))
+    for u in (data.get("discovery") or {}).get("undeclared", []):
+        typer.echo(f"  undeclared: {u['column']} holds {', '.join(u['entities'])} ({u['fraction']:.0%} of sampled cells)")
+    for c in data.get("columns", []):
+        typer.echo(f"  {c['column']:<22} {c['entity']:<16} {c['operator']:<20} {c['values_masked']:>7} masked, "
+                   f"e.g. {', '.join(c['masked_examples'][:2])}")
+    for ft in data.get("free_text", []):
+        found = ", ".join(f"{e} {n}" for e, n in ft["entities_found"].items())
+        typer.echo(f"  {ft['column']:<22} free text: {found}")
+    typer.echo(f"  JSON: {lk.uri(rel)}")
+    typer.echo(f"  HTML: {lk.uri(html_rel)}")
 
 
 @app.command()

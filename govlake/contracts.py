@@ -58,6 +58,35 @@ class AccessGrant:
 
 
 @dataclass(frozen=True)
+class Discovery:
+    """How undeclared personal data is looked for in every batch, and what finding it does."""
+
+    on_undeclared: str = "block"  # or "warn"
+    sample_rows: int = 200
+    min_fraction: float = 0.1  # share of a column's sampled cells with a finding
+    threshold: float = 0.5  # minimum detector score
+    ignore_columns: tuple[str, ...] = ()  # reviewed: look personal but are not (e.g. company names)
+
+
+@dataclass(frozen=True)
+class GeneraliseStep:
+    column: str
+    operator: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RiskPolicy:
+    """Re-identification risk gate over the quasi-identifiers."""
+
+    k: int = 5
+    l: int | None = None  # noqa: E741 - the l of l-diversity
+    sensitive: tuple[str, ...] = ()
+    generalise: tuple[GeneraliseStep, ...] = ()
+    max_suppression: float = 0.05  # share of rows that may be suppressed to reach k
+
+
+@dataclass(frozen=True)
 class Contract:
     dataset: str
     title: str
@@ -76,6 +105,8 @@ class Contract:
     access: tuple[AccessGrant, ...]
     schedule: str | None
     path: Path
+    discovery: Discovery = field(default_factory=Discovery)
+    risk: RiskPolicy = field(default_factory=RiskPolicy)
 
     @property
     def column_names(self) -> list[str]:
@@ -172,6 +203,38 @@ def parse_contract(doc: dict, path: Path) -> Contract:
         if q not in names:
             raise ContractError(f"{where}: quasi-identifier '{q}' is not in the schema")
 
+    disc_doc = doc.get("discovery") or {}
+    if disc_doc.get("on_undeclared", "block") not in ("block", "warn"):
+        raise ContractError(f"{where}: discovery.on_undeclared must be 'block' or 'warn'")
+    for col in disc_doc.get("ignore_columns") or ():
+        if col not in names:
+            raise ContractError(f"{where}: discovery.ignore_columns names '{col}', which is not in the schema")
+    discovery = Discovery(
+        on_undeclared=disc_doc.get("on_undeclared", "block"),
+        sample_rows=int(disc_doc.get("sample_rows", 200)),
+        min_fraction=float(disc_doc.get("min_fraction", 0.1)),
+        threshold=float(disc_doc.get("threshold", 0.5)),
+        ignore_columns=tuple(disc_doc.get("ignore_columns") or ()),
+    )
+    risk_doc = doc.get("risk") or {}
+    steps = []
+    for i, step in enumerate(risk_doc.get("generalise") or ()):
+        swhere = f"{where}: risk.generalise[{i}]"
+        col = _require(step, "column", swhere)
+        if col not in qis:
+            raise ContractError(f"{swhere}: column '{col}' is not a quasi-identifier")
+        steps.append(GeneraliseStep(col, _require(step, "operator", swhere), dict(step.get("params") or {})))
+    for col in risk_doc.get("sensitive") or ():
+        if col not in names:
+            raise ContractError(f"{where}: risk.sensitive names '{col}', which is not in the schema")
+    risk = RiskPolicy(
+        k=int(risk_doc.get("k", 5)),
+        l=int(risk_doc["l"]) if risk_doc.get("l") is not None else None,
+        sensitive=tuple(risk_doc.get("sensitive") or ()),
+        generalise=tuple(steps),
+        max_suppression=float(risk_doc.get("max_suppression", 0.05)),
+    )
+
     access = tuple(
         AccessGrant(
             principal=_require(a, "principal", f"{where}: access[{i}]"),
@@ -199,6 +262,8 @@ def parse_contract(doc: dict, path: Path) -> Contract:
         access=access,
         schedule=doc.get("schedule"),
         path=path,
+        discovery=discovery,
+        risk=risk,
     )
 
 

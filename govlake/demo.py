@@ -47,7 +47,12 @@ def summary_rows(lake: Lake) -> list[dict]:
     for ds in sorted(load_contracts()):
         entry = lake.read_json(f"catalog/{ds}.json") if lake.exists(f"catalog/{ds}.json") else None
         if not entry:
-            rows.append({"dataset": ds, "status": "not published"})
+            status = "not published"
+            manifests = [m for _, m in lake.iter_json(f"raw/{ds}/_batches")]
+            if manifests:
+                latest = max(manifests, key=lambda m: m.get("ingested_at", ""))
+                status += f" (batch {latest['batch_id']}: {latest.get('blocked_reason') or latest.get('status')})"
+            rows.append({"dataset": ds, "status": status})
             continue
         batches = entry["source_batches"]
         masking = [lake.read_json(p[len(lake.root) + 1:]) for p in entry["reports"]["masking"]]
@@ -58,6 +63,10 @@ def summary_rows(lake: Lake) -> list[dict]:
             "quarantined": sum(b["rows_quarantined"] for b in batches),
             "published": entry["row_count"],
             "masked": sum(m["totals"]["entities_masked"] for m in masking),
+            "suppressed": sum(b.get("rows_suppressed", 0) for b in batches),
+            "k": [(m.get("risk") or {}).get("after", {}) or {} for m in masking][-1].get("k"),
+            "verified": all((m.get("verification") or {}).get("passed") for m in masking),
+            "html": entry["reports"].get("masking_html", [""])[-1],
             "curated": entry["path"],
             "report": entry["reports"]["masking"][-1],
             "validation": entry["reports"]["validation"][-1],
@@ -74,15 +83,17 @@ def print_summary(lake: Lake, echo=print) -> None:
             echo(f"{r['dataset']}: {r['status']}")
             continue
         echo(f"{r['dataset']}")
-        echo(f"  rows landed {r['landed']}, quarantined {r['quarantined']}, published {r['published']}, "
-             f"entities masked {r['masked']}")
+        echo(f"  rows landed {r['landed']}, quarantined {r['quarantined']}, suppressed {r['suppressed']}, "
+             f"published {r['published']}; entities masked {r['masked']}; "
+             f"k={r['k'] if r['k'] is not None else '-'}; verification {'passed' if r['verified'] else 'FAILED'}")
         echo(f"  curated:    {r['curated']}")
         echo(f"  masking:    {r['report']}")
+        echo(f"              {r['html']}")
         echo(f"  validation: {r['validation']}")
     echo("=" * 78)
 
 
-def demo(rows: int = 200, seed: int = 20261121, echo=print) -> int:
+def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
     from govlake.synthetic import generate
 
     cfg = settings()

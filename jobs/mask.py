@@ -1,8 +1,15 @@
-"""Mask: declared personal columns get their contract operator as Spark expressions; free-text
-columns go through Presidio on the executors (engines built once per worker process).
+"""Mask: discovery, masking, the re-identification risk gate and verification, for one batch.
 
-The masked batch goes to the internal ``work/`` zone; a masking report with counts and
-masked examples — never a raw value — goes to ``reports/``.
+1. Discovery: a sample of every column is scanned; personal data in a column the contract does
+   not declare blocks the batch (or warns, if the contract says so).
+2. Declared personal columns get their operator as Spark expressions (vectorised); free-text
+   columns go through Presidio on the executors (engines built once per worker process).
+3. Risk gate: k-anonymity / l-diversity over the quasi-identifiers; the contract's
+   generalisation steps, then suppression of rare rows, or the batch is blocked.
+4. Verification: the masked batch is checked again; a finding stops publication.
+
+The masked batch goes to the internal ``work/`` zone; the masking report (JSON and HTML: counts,
+score distributions and masked examples, never a raw value) goes to ``reports/``.
 """
 
 from __future__ import annotations
@@ -15,27 +22,42 @@ from govlake.contracts import Contract
 from govlake.storage import Lake
 from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
 from jobs.ingest import LINEAGE_COLUMNS
+from masking.discovery import discover
 from masking.keys import domain_key
 from masking.operators import MaskContext, get_operator
+from masking.report import render_html
+from masking.risk import measure, passes, with_class_stats
+from masking.verification import describe, verify
 
 EXAMPLES_PER_COLUMN = 3
 
 
 def _needs_key(contract: Contract) -> bool:
-    if any(get_operator(c.personal.operator).needs_key for c in contract.personal_columns):
-        return True
-    return any(get_operator(op).needs_key for ft in contract.free_text for op in ft.operators.values())
+    ops = [c.personal.operator for c in contract.personal_columns]
+    ops += [op for ft in contract.free_text for op in ft.operators.values()]
+    ops += [s.operator for s in contract.risk.generalise]
+    return any(get_operator(op).needs_key for op in ops)
 
 
-def masked_schema(contract: Contract) -> list[tuple[str, str]]:
+def masked_schema(contract: Contract, overrides: dict | None = None) -> list[tuple[str, str]]:
     """The curated columns and their types after masking."""
+    overrides = overrides or {}
     out = []
     for col in contract.columns:
-        if col.personal:
-            out.append((col.name, get_operator(col.personal.operator).output_type(col.type, col.personal.params)))
-        else:
-            out.append((col.name, col.type))
+        rule = overrides.get(col.name) or ((col.personal.operator, col.personal.params) if col.personal else None)
+        out.append((col.name, get_operator(rule[0]).output_type(col.type, rule[1]) if rule else col.type))
     return out
+
+
+def _column_expr(contract: Contract, name: str, overrides: dict, ctx: MaskContext):
+    from pyspark.sql import functions as F
+
+    col = contract.column(name)
+    rule = overrides.get(name) or ((col.personal.operator, col.personal.params) if col.personal else None)
+    if rule is None:
+        return F.col(name)
+    entity = col.personal.entity if col.personal else "QUASI_IDENTIFIER"
+    return get_operator(rule[0]).column(F.col(name), entity, rule[1], ctx).alias(name)
 
 
 def _free_text_mapper(contract: Contract, ctx: MaskContext):
@@ -48,14 +70,12 @@ def _free_text_mapper(contract: Contract, ctx: MaskContext):
 
         maskers = {col: TextMasker(ops, ctx) for col, ops in text_cols.items()}
         for frame in frames:
+            known_rows = list(frame[[c for c, _ in known_cols]].itertuples(index=False)) if known_cols else None
             for col, masker in maskers.items():
                 masked, found = [], []
-                known_rows = frame[[c for c, _ in known_cols]].itertuples(index=False) if known_cols else None
                 for i, text in enumerate(frame[col].tolist()):
-                    known = []
-                    if known_rows is not None:
-                        values = next(known_rows)
-                        known = [(entity, v) for (_, entity), v in zip(known_cols, values) if isinstance(v, str) and v]
+                    known = [(entity, v) for (_, entity), v in zip(known_cols, known_rows[i])
+                             if isinstance(v, str) and v] if known_rows is not None else []
                     out, counts = masker.mask(text, known)
                     masked.append(out)
                     found.append(json.dumps(counts) if counts else None)
@@ -66,71 +86,178 @@ def _free_text_mapper(contract: Contract, ctx: MaskContext):
     return mask_batches
 
 
+def risk_gate(contract: Contract, base, ctx: MaskContext) -> tuple[dict, dict]:
+    """Choose generalisations (and suppression) so the quasi-identifiers reach k (and l).
+
+    Returns the column overrides to apply and the gate's record for the report.
+    """
+    policy = contract.risk
+    qis, sensitive = list(contract.quasi_identifiers), list(policy.sensitive)
+    record = {"quasi_identifiers": qis, "sensitive": sensitive, "k_required": policy.k, "l_required": policy.l,
+              "max_suppression": policy.max_suppression, "steps": [], "suppressed_rows": 0, "suppress": False}
+    if not qis:
+        record.update(passed=True, before=None, after=None, note="no quasi-identifiers declared")
+        return {}, record
+
+    def projection(overrides):
+        return base.select(*[_column_expr(contract, c, overrides, ctx) for c in dict.fromkeys(qis + sensitive)])
+
+    overrides: dict = {}
+    current = measure(projection(overrides), qis, sensitive, policy.k, policy.l)
+    record["before"] = current.as_dict()
+    for step in policy.generalise:
+        # Generalise only as far as needed: stop once suppressing the rare rows stays within
+        # the contract's limit (less generalisation keeps more value for analysts).
+        if passes(current, policy.k, policy.l) or _suppression_share(current) <= policy.max_suppression:
+            break
+        overrides[step.column] = (step.operator, step.params)
+        current = measure(projection(overrides), qis, sensitive, policy.k, policy.l)
+        record["steps"].append({"column": step.column, "operator": step.operator, "params": step.params,
+                                "k": current.k, "l": current.l, "rows_below_k": current.rows_below_k})
+    if not passes(current, policy.k, policy.l) and current.rows:
+        stats = with_class_stats(projection(overrides), qis, sensitive)
+        ok = _class_ok(policy)
+        rare = stats.where(~ok).count()
+        if rare / current.rows <= policy.max_suppression:
+            record.update(suppress=True, suppressed_rows=rare)
+            current = measure(stats.where(ok), qis, sensitive, policy.k, policy.l)
+    record["after"] = current.as_dict()
+    record["passed"] = passes(current, policy.k, policy.l)
+    return overrides, record
+
+
+def _suppression_share(m) -> float:
+    return m.rows_below_k / m.rows if m.rows else 0.0
+
+
+def _class_ok(policy):
+    from pyspark.sql import functions as F
+
+    ok = F.col("_class_size") >= policy.k
+    if policy.l is not None and policy.sensitive:
+        ok = ok & (F.col("_class_l") >= policy.l)
+    return ok
+
+
 def mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
     manifest = load_manifest(lake, ref)
-    if manifest.get("status") not in ("validated", "masked", "published"):
+    if manifest.get("status") not in ("validated", "masked", "published", "blocked"):
         raise PipelineError(f"{contract.dataset} batch {ref.batch_id}: status is '{manifest.get('status')}', "
                             "only validated batches are masked")
     ds, batch_id = contract.dataset, ref.batch_id
     ctx = MaskContext(key=domain_key(contract.pseudonym_domain) if _needs_key(contract) else None)
+    report = {"dataset": ds, "batch_id": batch_id, "generated_at": utcnow(),
+              "pseudonym_domain": contract.pseudonym_domain, "key_version": ctx.key.version if ctx.key else None,
+              "note": "Counts, score distributions and masked examples only; no raw value is ever written here."}
+    report_rel = f"reports/{ds}/masking/{batch_id}.json"
 
-    df = spark.read.parquet(lake.spark_uri(manifest["raw_path"])).select(*contract.column_names, *LINEAGE_COLUMNS)
+    base = spark.read.parquet(lake.spark_uri(manifest["raw_path"])).select(*contract.column_names, *LINEAGE_COLUMNS)
     rejected = manifest.get("validation", {}).get("quarantined_rows", [])
     if rejected:
         keys = spark.createDataFrame([(r["file"], r["line"]) for r in rejected], "_source_file string, _source_row long")
-        df = df.join(F.broadcast(keys), ["_source_file", "_source_row"], "left_anti")
+        base = base.join(F.broadcast(keys), ["_source_file", "_source_row"], "left_anti")
+    base = base.persist()
+    try:
+        rows_in = base.count()
 
-    if contract.free_text:
-        schema = StructType(list(df.schema.fields)
-                            + [StructField(f"_found__{ft.column}", StringType()) for ft in contract.free_text])
-        df = df.mapInPandas(_free_text_mapper(contract, ctx), schema)
+        # 1. Discovery on a sample; the sampled values stay in this function's memory only.
+        sample = [r.asDict() for r in base.select(*contract.column_names).limit(contract.discovery.sample_rows).collect()]
+        report["discovery"] = discover(contract, sample)
+        del sample
+        undeclared = report["discovery"]["undeclared"]
+        for u in undeclared:
+            log.warning("%s: column %s holds undeclared personal data (%s in %.0f%% of sampled cells)", ds,
+                        u["column"], ", ".join(u["entities"]), 100 * u["fraction"])
+        if undeclared and contract.discovery.on_undeclared == "block":
+            _block(lake, manifest, report, report_rel, "undeclared personal data in column(s) " +
+                   ", ".join(f"{u['column']} ({', '.join(u['entities'])})" for u in undeclared) +
+                   f"; declare them in {contract.path.name} or list them in discovery.ignore_columns")
 
-    projected = []
-    for col in contract.columns:
-        if col.personal:
-            op = get_operator(col.personal.operator)
-            projected.append(op.column(F.col(col.name), col.personal.entity, col.personal.params, ctx).alias(col.name))
-        else:
-            projected.append(F.col(col.name))
-    found_cols = [f"_found__{ft.column}" for ft in contract.free_text]
-    masked = df.select(*projected, *LINEAGE_COLUMNS, *found_cols)
+        # 2. Re-identification risk gate (on the quasi-identifiers, before anything is written).
+        overrides, report["risk"] = risk_gate(contract, base, ctx)
+        if not report["risk"]["passed"]:
+            r = report["risk"]
+            _block(lake, manifest, report, report_rel,
+                   f"re-identification risk: k={r['after']['k']} (need {r['k_required']})"
+                   + (f", l={r['after']['l']} (need {r['l_required']})" if r["l_required"] else "")
+                   + f" over {', '.join(r['quasi_identifiers'])} after {len(r['steps'])} generalisation step(s); "
+                   f"suppressing {r['after']['rows_below_k']} rows would exceed {r['max_suppression']:.0%}")
 
-    work_rel = f"work/{ds}/batch_id={batch_id}"
-    masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
-    written = spark.read.parquet(lake.spark_uri(work_rel))
+        # 3. Masking: free text on the executors, declared columns as Spark expressions.
+        df = base
+        if contract.free_text:
+            schema = StructType(list(base.schema.fields)
+                                + [StructField(f"_found__{ft.column}", StringType()) for ft in contract.free_text])
+            df = base.mapInPandas(_free_text_mapper(contract, ctx), schema)
+        found_cols = [f"_found__{ft.column}" for ft in contract.free_text]
+        masked = df.select(*[_column_expr(contract, c, overrides, ctx) for c in contract.column_names],
+                           *LINEAGE_COLUMNS, *found_cols)
+        if report["risk"]["suppress"]:
+            qis, sensitive = list(contract.quasi_identifiers), list(contract.risk.sensitive)
+            masked = (with_class_stats(masked, qis, sensitive).where(_class_ok(contract.risk))
+                      .drop("_class_size", "_class_l"))
+        work_rel = f"work/{ds}/batch_id={batch_id}"
+        masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
+        written = spark.read.parquet(lake.spark_uri(work_rel))
 
-    report = _masking_report(contract, written, manifest, ctx)
-    report_rel = f"reports/{ds}/masking/{batch_id}.json"
+        # 4. Verification of what was written.
+        report["verification"] = verify(contract, written, overrides)
+        report.update(_masking_summary(contract, written, overrides, ctx, rows_in, report))
+    finally:
+        base.unpersist()
+
     lake.write_json(report_rel, report)
+    html_rel = report_rel[:-5] + ".html"
+    lake.write_text(html_rel, render_html(report))
     manifest.update({"status": "masked", "work_path": work_rel,
-                     "masking": {"report": report_rel, "rows": report["rows"],
+                     "masking": {"report": report_rel, "report_html": html_rel, "rows": report["rows"],
                                  "entities_masked": report["totals"]["entities_masked"],
-                                 "key_version": report["key_version"], "masked_at": report["generated_at"]}})
+                                 "rows_suppressed": report["risk"]["suppressed_rows"],
+                                 "overrides": {c: {"operator": o, "params": p} for c, (o, p) in overrides.items()},
+                                 "key_version": report["key_version"], "masked_at": report["generated_at"]},
+                     "verification": {"passed": report["verification"]["passed"],
+                                      "summary": describe(report["verification"])}})
     save_manifest(lake, manifest)
     audit(lake, "mask", ds, batch_id=batch_id, rows=report["rows"], entities=report["totals"]["entities_masked"],
-          key_version=report["key_version"])
-    log.info("mask %s: %d rows, %d values and entities masked, report %s", ds, report["rows"],
-             report["totals"]["entities_masked"], lake.uri(report_rel))
+          key_version=report["key_version"], verification=report["verification"]["passed"],
+          k=(report["risk"].get("after") or {}).get("k"))
+    log.info("mask %s: %d rows (%d suppressed), %d values and entities masked, verification %s, report %s", ds,
+             report["rows"], report["risk"]["suppressed_rows"], report["totals"]["entities_masked"],
+             "passed" if report["verification"]["passed"] else "FAILED", lake.uri(report_rel))
     return ref
 
 
-def _masking_report(contract: Contract, written, manifest: dict, ctx: MaskContext) -> dict:
+def _block(lake: Lake, manifest: dict, report: dict, report_rel: str, reason: str) -> None:
+    report["blocked"] = reason
+    lake.write_json(report_rel, report)
+    lake.write_text(report_rel[:-5] + ".html", render_html(report))
+    manifest.update({"status": "blocked", "blocked_reason": reason,
+                     "masking": {"report": report_rel, "report_html": report_rel[:-5] + ".html"}})
+    save_manifest(lake, manifest)
+    audit(lake, "mask_blocked", manifest["dataset"], batch_id=manifest["batch_id"], reason=reason)
+    raise PipelineError(f"{manifest['dataset']} batch {manifest['batch_id']}: not published: {reason} "
+                        f"(report: {lake.uri(report_rel)})")
+
+
+def _masking_summary(contract: Contract, written, overrides: dict, ctx: MaskContext, rows_in: int, report: dict) -> dict:
     from pyspark.sql import functions as F
 
     rows = written.count()
-    columns = []
-    total = 0
+    discovered = {c["column"]: c for c in report["discovery"]["columns"]}
+    columns, total = [], 0
     for col in contract.personal_columns:
+        op_name, params = overrides.get(col.name, (col.personal.operator, col.personal.params))
         non_null = written.where(F.col(col.name).isNotNull())
         n = non_null.count()
         total += n
         examples = [str(r[0]) for r in non_null.select(col.name).limit(EXAMPLES_PER_COLUMN).collect()]
-        columns.append({"column": col.name, "entity": col.personal.entity, "operator": col.personal.operator,
-                        "params": col.personal.params, "values_masked": n, "masked_examples": examples,
-                        "key_version": ctx.key.version if get_operator(col.personal.operator).needs_key else None})
+        columns.append({"column": col.name, "entity": col.personal.entity, "operator": op_name, "params": params,
+                        "key_version": ctx.key.version if get_operator(op_name).needs_key else None,
+                        "values_masked": n, "masked_examples": examples,
+                        "found_in_sample": discovered[col.name]["entities"]})
     free_text = []
     for ft in contract.free_text:
         found_col = f"_found__{ft.column}"
@@ -143,17 +270,7 @@ def _masking_report(contract: Contract, written, manifest: dict, ctx: MaskContex
         examples = [r[0] for r in written.where(F.col(found_col).isNotNull()).select(ft.column)
                     .limit(EXAMPLES_PER_COLUMN).collect()]
         free_text.append({"column": ft.column, "operators": ft.operators, "entities_found": dict(sorted(counts.items())),
-                          "rows_with_findings": rows_with, "masked_examples": examples})
-    return {
-        "dataset": contract.dataset,
-        "batch_id": manifest["batch_id"],
-        "generated_at": utcnow(),
-        "pseudonym_domain": contract.pseudonym_domain,
-        "key_version": ctx.key.version if ctx.key else None,
-        "rows": rows,
-        "rows_excluded_by_validation": len(manifest.get("validation", {}).get("quarantined_rows", [])),
-        "columns": columns,
-        "free_text": free_text,
-        "totals": {"entities_masked": total},
-        "note": "Counts and masked examples only; no raw value is ever written to this report.",
-    }
+                          "rows_with_findings": rows_with, "masked_examples": examples,
+                          "found_in_sample": discovered[ft.column]["entities"]})
+    return {"rows_in": rows_in, "rows": rows, "columns": columns, "free_text": free_text,
+            "totals": {"entities_masked": total}}

@@ -13,7 +13,6 @@ import hashlib
 from govlake.contracts import Contract
 from govlake.storage import Lake
 from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
-from jobs.mask import masked_schema
 
 KEEP_VERSIONS = 3
 CURATED_LINEAGE = ("_batch_id", "_source_file", "_source_row")
@@ -36,11 +35,17 @@ def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
     if manifest.get("status") not in ("masked", "published"):
         raise PipelineError(f"{ds} batch {ref.batch_id}: status is '{manifest.get('status')}'; "
                             "only masked batches can be published")
+    verification = manifest.get("verification") or {}
+    if not verification.get("passed"):
+        audit(lake, "publish_refused", ds, batch_id=ref.batch_id, reason=verification.get("summary"))
+        raise PipelineError(f"{ds} batch {ref.batch_id}: post-mask verification failed: "
+                            f"{verification.get('summary', 'not verified')}; nothing was published")
 
-    # The curated dataset is every masked batch of the dataset (a rerun replaces its batch).
+    # The curated dataset is every masked, verified batch of the dataset (a rerun replaces its batch).
     batches = []
     for _, m in lake.iter_json(f"raw/{ds}/_batches"):
-        if m.get("status") in ("masked", "published") and m.get("work_path"):
+        if m.get("status") in ("masked", "published") and m.get("work_path") and \
+                (m.get("verification") or {}).get("passed"):
             batches.append(m)
     batches.sort(key=lambda m: m["batch_id"])
     fingerprint = hashlib.sha256("|".join(f"{m['batch_id']}@{m['masking']['masked_at']}" for m in batches)
@@ -72,19 +77,14 @@ def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
         "format": "parquet",
         "published_at": now.isoformat(timespec="seconds"),
         "row_count": rows,
-        "schema": [
-            {"name": name, "type": typ,
-             "masking": (lambda c: {"entity": c.personal.entity, "operator": c.personal.operator}
-                         if c.personal else ("free_text" if c.name in contract.free_text_columns else None))(
-                 contract.column(name))}
-            for name, typ in masked_schema(contract)
-        ] + [{"name": c, "type": "lineage", "masking": None} for c in CURATED_LINEAGE],
+        "schema": _schema(contract, manifest, curated),
         "quasi_identifiers": list(contract.quasi_identifiers),
         "pseudonym_domain": contract.pseudonym_domain,
         "source_batches": [
             {"batch_id": m["batch_id"], "files": [f["uri"] for f in m["files"]], "rows_landed": m["rows_landed"],
              "rows_published": m["masking"]["rows"],
              "rows_quarantined": m.get("rows_quarantined_ingest", 0) + m.get("rows_quarantined_validate", 0),
+             "rows_suppressed": m["masking"].get("rows_suppressed", 0),
              "key_version": m["masking"]["key_version"]}
             for m in batches
         ],
@@ -92,6 +92,7 @@ def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
             "validation": [lake.uri(m["validation"]["report"]) for m in batches],
             "data_docs": [lake.uri(m["validation"]["data_docs"]) for m in batches],
             "masking": [lake.uri(m["masking"]["report"]) for m in batches],
+            "masking_html": [lake.uri(m["masking"]["report_html"]) for m in batches],
         },
         "access": [{"principal": a.principal, "purpose": a.purpose, "columns": list(a.columns),
                     "row_filter": a.row_filter} for a in contract.access],
@@ -120,3 +121,21 @@ def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
     audit(lake, "publish", ds, version=version, rows=rows, batches=[m["batch_id"] for m in batches])
     log.info("publish %s: version %s with %d rows at %s", ds, version, rows, lake.uri(version_rel))
     return pointer
+
+
+def _schema(contract: Contract, manifest: dict, curated) -> list[dict]:
+    """Curated columns with their actual types and how each was masked (risk-gate overrides included)."""
+    overrides = (manifest.get("masking") or {}).get("overrides") or {}
+    types = dict(curated.dtypes)
+    out = []
+    for col in contract.columns:
+        rule = overrides.get(col.name)
+        if rule:
+            masking = {"entity": col.personal.entity if col.personal else None, "operator": rule["operator"],
+                       "params": rule["params"], "reason": "risk gate"}
+        elif col.personal:
+            masking = {"entity": col.personal.entity, "operator": col.personal.operator}
+        else:
+            masking = "free_text" if col.name in contract.free_text_columns else None
+        out.append({"name": col.name, "type": types[col.name], "masking": masking})
+    return out + [{"name": c, "type": "lineage", "masking": None} for c in CURATED_LINEAGE]

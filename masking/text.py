@@ -93,6 +93,7 @@ def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float =
     ad_hoc = [KnownValuesRecognizer(known, supported_language=LANGUAGE)] if known else None
     results = engine.analyze(text=text, language=LANGUAGE, score_threshold=threshold, ad_hoc_recognizers=ad_hoc)
     locations = [(r.start, r.end) for r in results if r.entity_type == "LOCATION"]
+    resident_ids = {(r.start, r.end) for r in results if r.entity_type == "CN_RESIDENT_ID"}
     kept = []
     for r in results:
         meta = r.recognition_metadata or {}
@@ -101,6 +102,8 @@ def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float =
             continue  # the English model labels codes and Chinese characters too; jieba handles Chinese
         if r.entity_type == "PERSON" and any(s <= r.start and r.end <= e for s, e in locations):
             continue  # a surname-like street inside an address ("刘街") is part of the address
+        if r.entity_type == "CN_USCC" and (r.start, r.end) in resident_ids:
+            continue  # an ID ending in X can pass the credit-code check by chance (1 in 31)
         kept.append(r)
     return kept
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from govlake.contracts import load_contracts
 from govlake.storage import Lake
 from govlake.synthetic import (Population, hotline_rows, registry_rows, render_csv, render_jsonl,
@@ -19,20 +21,28 @@ CANARIES = [CANARY_ID, CANARY_NAME, CANARY_EN_NAME, CANARY_PHONE, CANARY_EMAIL, 
             "137-0000-1111", "137 0000 1111"]
 
 
-def write_canary_extracts(lake: Lake, rows: int = 40, seed: int = 7) -> dict[str, str]:
+def _most_common(rows: list[dict], *keys: str) -> dict:
+    counts = Counter(tuple(r[k] for k in keys) for r in rows)
+    return dict(zip(keys, counts.most_common(1)[0][0]))
+
+
+def write_canary_extracts(lake: Lake, rows: int = 1000, seed: int = 7) -> dict[str, str]:
+    """Extracts large enough for the risk gate (k=5), with the canary people in common classes so
+    that suppression of rare rows never removes them."""
     contracts = load_contracts()
     pop = Population(rows, seed)
     social = social_rows(pop, messy=False)
     social[0].update(resident_id=CANARY_ID, name=CANARY_NAME, mobile=CANARY_PHONE, home_address=CANARY_ADDRESS,
-                     birth_date="1980-01-01", gender="男")
+                     birth_date="1980-01-01", gender="男", **_most_common(social, "district"))
     registry = registry_rows(pop, messy=False)
     registry[0].update(legal_rep_id=CANARY_ID, legal_rep_name=CANARY_NAME, phone=CANARY_PHONE,
                        registered_address=CANARY_ADDRESS)
     hotline = hotline_rows(pop, messy=False)
-    hotline[0].update(caller_name=CANARY_NAME, caller_phone=CANARY_PHONE, caller_id=CANARY_ID,
+    common = _most_common(hotline, "district", "category")
+    hotline[0].update(**common, caller_name=CANARY_NAME, caller_phone=CANARY_PHONE, caller_id=CANARY_ID,
                       complaint=f"您好，我是{CANARY_NAME}，身份证号{CANARY_ID}，手机137-0000-1111，住在{CANARY_ADDRESS}，"
                                 f"邮箱{CANARY_EMAIL}，反映楼下餐馆油烟扰民。")
-    hotline[1].update(caller_name=CANARY_EN_NAME, caller_phone=CANARY_PHONE, caller_id=None,
+    hotline[1].update(**common, caller_name=CANARY_EN_NAME, caller_phone=CANARY_PHONE, caller_id=None,
                       complaint=f"Hello, my name is {CANARY_EN_NAME}. Please call me on +86 137 0000 1111 "
                                 f"or write to {CANARY_EMAIL}. I live at {CANARY_ADDRESS}.")
     paths = {

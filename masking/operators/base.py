@@ -34,3 +34,7 @@ class Operator:
 
     def span(self, text: str, entity: str, params: dict, ctx: MaskContext) -> str:
         raise NotImplementedError
+
+    def verify_pattern(self, params: dict) -> str | None:
+        """A regex every masked (string) value must match; None when the output is not text."""
+        return None

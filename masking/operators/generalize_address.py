@@ -29,3 +29,6 @@ class GeneralizeAddress(Operator):
     def span(self, text: str, entity: str, params: dict, ctx: MaskContext) -> str:
         m = _PREFIX.match(text)
         return m.group(1) if m else f"<{entity}>"
+
+    def verify_pattern(self, params: dict) -> str | None:
+        return DISTRICT_PREFIX + r"$|^\[REDACTED\]$"

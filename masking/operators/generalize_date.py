@@ -6,7 +6,8 @@ from masking.operators.base import MaskContext, Operator
 
 
 class GeneralizeDate(Operator):
-    """Coarsen a date: ``year`` (1986), ``month`` (1986-01) or ``band5`` (1985-1989)."""
+    """Coarsen a date: ``year`` (1986), ``month`` (1986-01), or a band of years: ``band`` with
+    ``width`` (``width: 10`` gives 1980-1989; ``band5`` is ``band`` of width 5)."""
 
     name = "generalize_date"
 
@@ -22,11 +23,15 @@ class GeneralizeDate(Operator):
             return F.year(d)
         if granularity == "month":
             return F.date_format(d, "yyyy-MM")
-        if granularity == "band5":
-            start = (F.floor(F.year(d) / 5) * 5).cast("int")
-            return F.concat(start.cast("string"), F.lit("-"), (start + 4).cast("string"))
+        if granularity in ("band", "band5"):
+            width = 5 if granularity == "band5" else int(params.get("width", 5))
+            start = (F.floor(F.year(d) / width) * width).cast("int")
+            return F.concat(start.cast("string"), F.lit("-"), (start + width - 1).cast("string"))
         raise ValueError(f"generalize_date: unknown granularity '{granularity}'")
 
     def span(self, text: str, entity: str, params: dict, ctx: MaskContext) -> str:
         m = re.search(r"(19|20)\d{2}", text)
         return m.group(0) if m else f"<{entity}>"
+
+    def verify_pattern(self, params: dict) -> str | None:
+        return None if params.get("granularity", "year") == "year" else r"^\d{4}(-\d{2}|-\d{4})$"

@@ -27,3 +27,10 @@ class PartialMask(Operator):
         if len(compact) <= first + last + 1:
             return char * len(compact)
         return compact[:first] + char * (len(compact) - first - last) + (compact[-last:] if last else "")
+
+    def verify_pattern(self, params: dict) -> str | None:
+        import re
+
+        first, last = int(params.get("keep_first", 3)), int(params.get("keep_last", 4))
+        char = re.escape(params.get("mask_char", "*"))
+        return f"^(.{{0,{first}}}{char}+.{{0,{last}}}|{char}*)$"

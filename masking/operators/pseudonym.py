@@ -35,3 +35,6 @@ class Pseudonym(Operator):
         if ctx.key is None:
             raise ValueError("pseudonym needs a domain key")
         return token(ctx.key, entity, text)
+
+    def verify_pattern(self, params: dict) -> str | None:
+        return r"^pk[0-9A-Za-z]+_[A-Z2-7]{26}$"

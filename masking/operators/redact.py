@@ -18,3 +18,8 @@ class Redact(Operator):
 
     def span(self, text: str, entity: str, params: dict, ctx: MaskContext) -> str:
         return params.get("replacement", f"<{entity}>")
+
+    def verify_pattern(self, params: dict) -> str | None:
+        import re
+
+        return "^" + re.escape(params.get("replacement", "[REDACTED]")) + "$"

@@ -35,6 +35,7 @@ _CUE_NAME = re.compile(r"(?=(?:" + "|".join(sorted(CUES, key=len, reverse=True))
 _NAME_CUE = re.compile(r"(?:^|" + _DELIM + r")" + _NAME + r"(?=" + "|".join(AFTER[:9]) + r")")
 # A candidate ending in a place or street word is a place ("刘街", "梁平区", "石家庄").
 _PLACE_ENDINGS = tuple("路街巷区县市镇村港庄道里弄州省乡湾桥园")
+_WHOLE_NAME = re.compile(r"[\u4e00-\u9fa5]{2,4}")  # a cell holding only a name
 _CJK_RUN = re.compile(r"[\u4e00-\u9fa5]+")
 
 # Government-service words jieba's HMM may otherwise tag as names (it tagged 银行卡 "nr").
@@ -97,6 +98,11 @@ class CnPersonNameRecognizer(EntityRecognizer):
         if self.ENTITY not in entities:
             return []
         found: dict[tuple[int, int], float] = {}
+        stripped = text.strip()
+        if _WHOLE_NAME.fullmatch(stripped) and _plausible(stripped) and self._not_a_word(stripped):
+            # A cell that is nothing but a name (a structured name column).
+            start = text.index(stripped)
+            return [RecognizerResult(self.ENTITY, start, start + len(stripped), 0.7)]
         for pattern in (_CUE_NAME, _NAME_CUE):
             for m in pattern.finditer(text):
                 if _plausible(m.group(1)):
@@ -117,6 +123,17 @@ class CnPersonNameRecognizer(EntityRecognizer):
             if pending:
                 self._keep(text, pending, found)
         return [RecognizerResult(self.ENTITY, s, e, score) for (s, e), score in sorted(found.items())]
+
+    @staticmethod
+    def _not_a_word(cell: str) -> bool:
+        """A whole cell of 2-3 characters (4 with a compound surname) that jieba does not read as a
+        common word: 杨强 and 李梓文 are names, 劳动保障 and 市容环境 are categories."""
+        if len(cell) == 4 and cell[:2] not in COMPOUND_SURNAMES:
+            return False
+        tokens = list(_jieba_posseg().cut(cell, HMM=True))
+        if len(tokens) == 1 and tokens[0].flag != "nr" and tokens[0].flag[:1] in ("n", "v", "a", "l", "i", "d"):
+            return False
+        return True
 
     @staticmethod
     def _keep(text: str, span: tuple[int, int], found: dict) -> None:

@@ -15,3 +15,9 @@ class HkIdRecognizer(ContextPatternRecognizer):
 
     def validate_result(self, pattern_text: str) -> bool:
         return is_valid_hkid(pattern_text)
+
+    def analyze(self, text, entities, nlp_artifacts=None, regex_flags=None):
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)
+        # Without the brackets around the check character, the shape is common in codes
+        # (M2026001): keep it only next to an identity-card cue.
+        return [r for r in results if "(" in text[r.start:r.end] or self.has_context(text, r.start, r.end)]

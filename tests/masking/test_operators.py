@@ -22,7 +22,8 @@ def apply(spark, ctx, name, values, params=None, entity="X", spark_type="string"
 
 
 def test_registry_lists_every_operator():
-    assert set(OPERATORS) == {"redact", "partial_mask", "generalize_date", "generalize_address", "pseudonym"}
+    assert set(OPERATORS) == {"redact", "partial_mask", "generalize_date", "generalize_address", "generalize_number",
+                              "pseudonym", "suppress", "date_shift"}
     with pytest.raises(KeyError, match="unknown masking operator 'nope'"):
         get_operator("nope")
 
@@ -70,3 +71,45 @@ def test_pseudonym_column_matches_python_token(spark, ctx):
 def test_pseudonym_needs_a_key(spark):
     with pytest.raises(ValueError, match="needs a domain key"):
         get_operator("pseudonym").span("x", "CN_USCC", {}, MaskContext())
+
+
+def test_suppress_keeps_type(spark, ctx):
+    assert apply(spark, ctx, "suppress", [dt.date(1986, 1, 7)], spark_type="date") == [None]
+
+
+@pytest.mark.parametrize("value,expected", [(23456.0, "20000-50000"), (999.0, "0-1000"), (2e6, ">=1000000"),
+                                            (-5.0, "<0"), (None, None)])
+def test_generalize_number(spark, ctx, value, expected):
+    assert apply(spark, ctx, "generalize_number", [value], spark_type="double") == [expected]
+
+
+def test_band_of_ten_years(spark, ctx):
+    assert apply(spark, ctx, "generalize_date", [dt.date(1986, 1, 7)], {"granularity": "band", "width": 10},
+                 spark_type="date") == ["1980-1989"]
+
+
+def test_date_shift_is_consistent_per_person(spark, ctx):
+    from pyspark.sql import functions as F
+
+    rows = [("11010519491231002X", dt.date(2020, 1, 10), dt.date(2020, 3, 1)),
+            ("11010519491231002x", dt.date(2021, 5, 5), dt.date(2021, 5, 6)),
+            ("440304198001011234", dt.date(2020, 1, 10), dt.date(2020, 1, 10))]
+    df = spark.createDataFrame(rows, "pid string, d1 date, d2 date")
+    op, params = get_operator("date_shift"), {"person_column": "pid", "max_days": 30}
+    out = df.select(op.column(F.col("d1"), "DATE", params, ctx).alias("s1"),
+                    op.column(F.col("d2"), "DATE", params, ctx).alias("s2")).collect()
+    shift = [(r.s1 - d1).days for r, (_, d1, _) in zip(out, rows)]
+    assert shift[0] == shift[1] != 0 and all(abs(s) <= 30 for s in shift)
+    assert [(r.s2 - r.s1).days for r in out] == [(d2 - d1).days for _, d1, d2 in rows]  # intervals survive
+
+
+@pytest.mark.parametrize("name,masked,ok", [
+    ("pseudonym", "pk1_ABCDEFGHIJKLMNOPQRSTUVWXYZ", True), ("pseudonym", "11010519491231002X", False),
+    ("redact", "[REDACTED]", True), ("redact", "张三", False),
+    ("partial_mask", "138****5678", True), ("partial_mask", "13812345678", False),
+    ("generalize_address", "广东省深圳市福田区", True), ("generalize_address", "广东省深圳市福田区金田路1号", False),
+])
+def test_verify_patterns(name, masked, ok):
+    import re
+
+    assert bool(re.search(get_operator(name).verify_pattern({}), masked)) is ok

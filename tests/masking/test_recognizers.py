@@ -117,6 +117,8 @@ def test_ip_address(text, expected):
 @pytest.mark.parametrize("text,expected", [
     ("香港身份证A123456(3)", ["A123456(3)"]),
     ("HKID AB987654(3).", ["AB987654(3)"]),
+    ("HKID A1234563", ["A1234563"]),
+    ("登记编号M2026001", []),
     ("编号A123456(4)", []),
 ])
 def test_hk_id(text, expected):
