@@ -1,0 +1,135 @@
+"""The gates between masking and publication: discovery of undeclared personal data, the
+re-identification risk gate, and post-mask verification. Each must stop publication, and say why."""
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from govlake.config import REPO_ROOT
+from govlake.synthetic import generate
+from jobs.common import PipelineError
+from jobs.pipeline import run_ingest, run_mask, run_publish, run_validate
+from tests.leakscan import find_canaries
+
+
+@pytest.fixture
+def contracts_copy(tmp_path, monkeypatch):
+    """A private copy of the contracts that a test may edit."""
+    target = tmp_path / "contracts"
+    shutil.copytree(REPO_ROOT / "contracts", target)
+    monkeypatch.setenv("GOVLAKE_CONTRACTS_DIR", str(target))
+
+    def edit(dataset, change):
+        path = target / f"{dataset}.yaml"
+        doc = yaml.safe_load(path.read_text())
+        change(doc)
+        path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return edit
+
+
+def _undeclare_mobile(doc):
+    for col in doc["schema"]:
+        if col["name"] == "contact_phone":
+            col.pop("personal")
+
+
+def test_undeclared_personal_data_blocks_publication(lake, spark, contracts_copy):
+    contracts_copy("tax_filings", _undeclare_mobile)
+    generate(lake, rows=60, datasets=["tax_filings"])
+    ref = run_validate(run_ingest("tax_filings"))
+    with pytest.raises(PipelineError, match=r"undeclared personal data in column\(s\) contact_phone \(PHONE_NUMBER\)"):
+        run_mask(ref)
+    m = lake.read_json(ref["manifest"])
+    assert m["status"] == "blocked" and not lake.exists("catalog/tax_filings.json")
+    report = lake.read_json(m["masking"]["report"])
+    assert report["discovery"]["undeclared"][0]["column"] == "contact_phone"
+    phones = [line.split(",")[6] for line in
+              lake.read_bytes("landing/tax_filings/tax_filings_20261121.csv").decode("utf-8-sig").splitlines()[1:]]
+    assert find_canaries([lake.local_path("reports")], phones) == []  # the report names no value
+
+
+def test_undeclared_personal_data_can_be_allowed_with_a_warning(lake, spark, contracts_copy):
+    def change(doc):
+        _undeclare_mobile(doc)
+        doc["discovery"] = {"on_undeclared": "warn"}
+    contracts_copy("tax_filings", change)
+    generate(lake, rows=60, datasets=["tax_filings"])
+    pointer = run_publish(run_mask(run_validate(run_ingest("tax_filings"))))
+    assert pointer["version"]
+    report = lake.read_json(lake.read_json("catalog/tax_filings.json")["reports"]["masking"][0][len(lake.root) + 1:])
+    assert report["discovery"]["undeclared"][0]["column"] == "contact_phone"
+
+
+def test_risk_gate_blocks_when_k_cannot_be_reached(lake, spark, contracts_copy):
+    def change(doc):
+        doc["risk"]["max_suppression"] = 0.0
+        doc["risk"]["generalise"] = []
+    contracts_copy("social_insured", change)
+    generate(lake, rows=100, datasets=["social_insured"])
+    ref = run_validate(run_ingest("social_insured"))
+    with pytest.raises(PipelineError, match=r"re-identification risk: k=1 \(need 5\)"):
+        run_mask(ref)
+    report = lake.read_json(lake.read_json(ref["manifest"])["masking"]["report"])
+    assert report["risk"]["passed"] is False and report["risk"]["before"]["k"] == 1
+
+
+def test_risk_gate_generalises_then_suppresses(lake, spark):
+    generate(lake, rows=1200, datasets=["social_insured"])
+    run_publish(run_mask(run_validate(run_ingest("social_insured"))))
+    entry = lake.read_json("catalog/social_insured.json")
+    report = lake.read_json(entry["reports"]["masking"][0][len(lake.root) + 1:])
+    risk = report["risk"]
+    assert risk["passed"] and risk["after"]["k"] >= 5 and risk["after"]["l"] >= 2
+    assert risk["steps"], "birth years should have been coarsened"
+    assert risk["suppressed_rows"] <= 0.05 * risk["before"]["rows"]
+    assert entry["row_count"] == risk["before"]["rows"] - risk["suppressed_rows"]
+    assert entry["source_batches"][0]["rows_suppressed"] == risk["suppressed_rows"]
+
+
+def test_verification_stops_a_broken_operator(lake, spark, monkeypatch):
+    """Inject a defect (redaction that does nothing): verification must catch it before publishing."""
+    from masking.operators.redact import Redact
+
+    monkeypatch.setattr(Redact, "column", lambda self, col, entity, params, ctx: col)
+    generate(lake, rows=60, datasets=["tax_filings"])
+    ref = run_mask(run_validate(run_ingest("tax_filings")))
+    m = lake.read_json(ref["manifest"])
+    assert m["verification"]["passed"] is False
+    assert "contact_name" in m["verification"]["summary"]
+    with pytest.raises(PipelineError, match="post-mask verification failed: contact_name"):
+        run_publish(ref)
+    assert not lake.exists("catalog/tax_filings.json") and not lake.exists("curated/tax_filings/_current.json")
+
+
+def test_masking_report_html_is_self_contained_and_holds_no_raw_value(lake, spark):
+    from tests.canary import CANARIES, write_canary_extracts
+
+    write_canary_extracts(lake)
+    run_publish(run_mask(run_validate(run_ingest("hotline_tickets"))))
+    entry = lake.read_json("catalog/hotline_tickets.json")
+    html_path = entry["reports"]["masking_html"][0]
+    text = open(html_path, encoding="utf-8").read()
+    assert text.startswith("<!DOCTYPE html>") and "<svg" in text
+    assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "<script" not in text
+    for section in ("Post-mask verification", "Discovery", "Re-identification risk", "Free text"):
+        assert section in text
+    report = json.loads(open(html_path[:-5] + ".json", encoding="utf-8").read())
+    assert report["verification"]["passed"]
+    assert find_canaries([html_path, html_path[:-5] + ".json"], CANARIES) == []
+
+
+def test_report_command_prints_the_latest_report(lake, spark):
+    from typer.testing import CliRunner
+
+    from govlake.cli import app
+
+    generate(lake, rows=60, datasets=["tax_filings"])
+    run_publish(run_mask(run_validate(run_ingest("tax_filings"))))
+    result = CliRunner().invoke(app, ["report", "tax_filings"])
+    assert result.exit_code == 0, result.output
+    assert "verification: passed" in result.output and "HTML: " in result.output
+    assert "contact_phone" in result.output and "partial_mask" in result.output
+    as_json = CliRunner().invoke(app, ["report", "tax_filings", "--json"])
+    assert json.loads(as_json.stdout)["dataset"] == "tax_filings"
