@@ -113,7 +113,8 @@ def risk_gate(contract: Contract, base, ctx: MaskContext) -> tuple[dict, dict]:
         overrides[step.column] = (step.operator, step.params)
         current = measure(projection(overrides), qis, sensitive, policy.k, policy.l)
         record["steps"].append({"column": step.column, "operator": step.operator, "params": step.params,
-                                "k": current.k, "l": current.l, "rows_below_k": current.rows_below_k})
+                                "k": current.k, "l": current.l, "classes": current.classes,
+                                "rows_below_k": current.rows_below_k, "class_sizes": current.class_sizes})
     if not passes(current, policy.k, policy.l) and current.rows:
         stats = with_class_stats(projection(overrides), qis, sensitive)
         ok = _class_ok(policy)
