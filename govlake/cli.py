@@ -104,11 +104,20 @@ def contracts():
     from govlake.contracts import ContractError, load_contracts
     from jobs.common import PipelineError
     from jobs.validate import load_suite_config
+    from masking.operators import get_operator
 
     try:
         found = load_contracts()
         for c in found.values():
             suite = load_suite_config(c)
+            rules = [(col.name, col.personal.operator) for col in c.personal_columns]
+            rules += [(f"risk.generalise {s.column}", s.operator) for s in c.risk.generalise]
+            rules += [(f"free_text {ft.column}", op) for ft in c.free_text for op in ft.operators.values()]
+            for where, op in rules:
+                try:
+                    get_operator(op)
+                except KeyError as exc:
+                    raise ContractError(f"{c.path}: {where}: {exc.args[0]}") from None
             typer.echo(f"{c.dataset:<20} {c.department:<24} {c.level:<10} {c.source_format}/{c.encoding:<10} "
                        f"{len(c.columns)} columns, {len(c.personal_columns)} personal, "
                        f"{len(suite.get('expectations', []))} expectations")

@@ -28,3 +28,16 @@ def test_unknown_dataset_is_a_clear_error(lake):
 def test_catalog_of_unpublished_dataset(lake):
     result = runner.invoke(app, ["catalog", "tax_filings"])
     assert result.exit_code == 1 and "has not been published" in result.output
+
+
+def test_contracts_command_rejects_unknown_operator(tmp_path, monkeypatch):
+    import shutil
+
+    from govlake.config import REPO_ROOT
+
+    shutil.copytree(REPO_ROOT / "contracts", tmp_path / "c")
+    path = tmp_path / "c" / "tax_filings.yaml"
+    path.write_text(path.read_text().replace("operator: redact", "operator: shred"))
+    monkeypatch.setenv("GOVLAKE_CONTRACTS_DIR", str(tmp_path / "c"))
+    result = runner.invoke(app, ["contracts"])
+    assert result.exit_code == 2 and "contact_name: unknown masking operator 'shred'" in result.output

@@ -53,3 +53,16 @@ def test_missing_or_weak_key_is_refused(monkeypatch):
     monkeypatch.setenv("GOVLAKE_PSEUDONYM_KEY", "short")
     with pytest.raises(MissingKeyError, match="too short"):
         domain_key("d")
+
+
+def test_key_from_an_airflow_connection(monkeypatch):
+    """In Airflow the secret comes from the connection `govlake_pseudonym` (here via Airflow's
+    environment-variable secrets backend); its extra carries the key version."""
+    import json
+
+    monkeypatch.delenv("GOVLAKE_PSEUDONYM_KEY")
+    monkeypatch.setenv("AIRFLOW_CONN_GOVLAKE_PSEUDONYM", json.dumps(
+        {"conn_type": "generic", "password": "secret-held-by-airflow-0123456789", "extra": {"version": "3"}}))
+    key = domain_key("shared_services")
+    assert key.version == "3"
+    assert token(key, "CN_USCC", "91110000802100433B").startswith("pk3_")
