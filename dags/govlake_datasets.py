@@ -7,11 +7,13 @@ One DAG per dataset contract in `contracts/`: **ingest → validate → mask →
   `raw/`; unparsable rows go to `quarantine/` with file, line and column.
 - **validate** runs the Great Expectations suite `expectations/<suite>.json` on Spark; failing
   rows are quarantined, a failed critical expectation stops the run before anything is published.
-- **mask** applies the contract's masking operators and Presidio free-text masking.
+- **mask** looks for undeclared personal data, applies the contract's masking operators and
+  Presidio free-text masking, runs the re-identification risk gate and verifies the result.
 - **publish** writes a new curated version, switches readers to it atomically and updates the
   catalog.
 
-Tasks pass batch references (dataset, batch id, manifest path) through XCom, never data.
+A refusal by the pipeline (bad input, a failed critical check, a privacy gate) fails the task
+without retries; retries are for infrastructure failures. Tasks pass batch references (dataset, batch id, manifest path) through XCom, never data.
 The work itself lives in `jobs/` and `masking/`; this file only wires tasks.
 """
 
@@ -23,6 +25,20 @@ import pendulum
 from airflow.sdk import DAG, get_current_context, task
 
 from govlake.contracts import Contract, load_contracts
+
+
+def _stage(name: str, *args, **kwargs):
+    """Run one pipeline stage. A refusal by the pipeline (bad input, failed check, blocked by a
+    privacy gate) will not change on retry: fail the task at once instead of retrying it."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from jobs import pipeline
+    from jobs.common import PipelineError
+
+    try:
+        return getattr(pipeline, f"run_{name}")(*args, **kwargs)
+    except PipelineError as exc:
+        raise AirflowFailException(str(exc)) from exc
 
 
 def build_dag(contract: Contract) -> DAG:
@@ -46,27 +62,19 @@ def build_dag(contract: Contract) -> DAG:
 
         @task(task_id="ingest")
         def ingest(dataset: str) -> dict:
-            from jobs.pipeline import run_ingest
-
-            return run_ingest(dataset, ingest_date=get_current_context()["ds"])
+            return _stage("ingest", dataset, ingest_date=get_current_context()["ds"])
 
         @task(task_id="validate")
         def validate(ref: dict) -> dict:
-            from jobs.pipeline import run_validate
-
-            return run_validate(ref)
+            return _stage("validate", ref)
 
         @task(task_id="mask")
         def mask(ref: dict) -> dict:
-            from jobs.pipeline import run_mask
-
-            return run_mask(ref)
+            return _stage("mask", ref)
 
         @task(task_id="publish")
         def publish(ref: dict) -> dict:
-            from jobs.pipeline import run_publish
-
-            return run_publish(ref)
+            return _stage("publish", ref)
 
         publish(mask(validate(ingest(contract.dataset))))
     return dag

@@ -86,3 +86,17 @@ def test_no_canary_in_outputs_or_task_logs(airflow_run):
     assert any(Path(p).rglob("*.log") for p in logs)
     assert "publish" in (home / "logs" / "govlake__hotline_tickets.log").read_text()
     assert find_canaries(outputs + logs, CANARIES) == []
+
+
+def test_a_refused_batch_fails_the_run_without_retries(tmp_path, monkeypatch):
+    """No extract in the landing zone: the ingest task fails at once with a clear message."""
+    from govlake.demo import run_dags
+
+    monkeypatch.setenv("GOVLAKE_HOME", str(tmp_path))
+    monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(tmp_path / "lake"))
+    monkeypatch.delenv("AIRFLOW_HOME", raising=False)
+    codes = run_dags(["govlake__tax_filings"], dt.date.today().isoformat(), echo=lambda *_: None)
+    assert codes["govlake__tax_filings"] != 0
+    log = (tmp_path / "logs" / "govlake__tax_filings.log").read_text()
+    assert "landing/tax_filings: no extract matching '*.csv' to ingest" in log
+    assert "up_for_retry" not in log.lower() and "UP_FOR_RETRY" not in log
