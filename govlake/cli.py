@@ -132,7 +132,6 @@ def report(dataset: str,
            open_html: bool = typer.Option(False, "--open", help="open the HTML report in a browser")):
     """Show the latest masking report of a dataset (what a privacy officer reviews)."""
     from govlake.storage import lake
-    from jobs.common import manifest_path
 
     lk = lake()
     manifests = [m for _, m in lk.iter_json(f"raw/{dataset}/_batches") if (m.get("masking") or {}).get("report")]

@@ -12,7 +12,7 @@ import hashlib
 
 from govlake.contracts import Contract
 from govlake.storage import Lake
-from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
+from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest
 
 KEEP_VERSIONS = 3
 CURATED_LINEAGE = ("_batch_id", "_source_file", "_source_row")
@@ -28,7 +28,6 @@ def read_current(lake: Lake, dataset: str) -> dict | None:
 
 
 def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
-    from pyspark.sql import functions as F
 
     ds = contract.dataset
     manifest = load_manifest(lake, ref)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
 
 class ContextPatternRecognizer(PatternRecognizer):
@@ -36,3 +36,22 @@ class ContextPatternRecognizer(PatternRecognizer):
                 if r.analysis_explanation:
                     r.analysis_explanation.set_supportive_context_word("context window")
         return results
+
+
+class RuleRecognizer(EntityRecognizer):
+    """A recognizer for one entity type whose rules need code rather than one regex (names)."""
+
+    ENTITY: ClassVar[str]
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
+                         name=type(self).__name__)
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text, entities, nlp_artifacts=None) -> list[RecognizerResult]:
+        return self.find(text) if self.ENTITY in entities else []
+
+    def find(self, text: str) -> list[RecognizerResult]:
+        raise NotImplementedError

@@ -3,10 +3,10 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from typing import List, Optional
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
+
+from masking.recognizers.base import RuleRecognizer
 
 # The most common Chinese surnames (single and compound) cover the vast majority of people.
 SURNAMES = set(
@@ -78,7 +78,7 @@ def _plausible(name: str) -> bool:
     return name[0] in SURNAMES or name[:2] in COMPOUND_SURNAMES
 
 
-class CnPersonNameRecognizer(EntityRecognizer):
+class CnPersonNameRecognizer(RuleRecognizer):
     """Chinese person names in free text, from jieba's part-of-speech tags (``nr``) and cue words.
 
     jieba sometimes splits a name into surname and given name, both tagged ``nr``: adjacent
@@ -87,16 +87,7 @@ class CnPersonNameRecognizer(EntityRecognizer):
 
     ENTITY = "PERSON"
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
-                         name="CnPersonNameRecognizer")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
-        if self.ENTITY not in entities:
-            return []
+    def find(self, text: str) -> list[RecognizerResult]:
         found: dict[tuple[int, int], float] = {}
         stripped = text.strip()
         if _WHOLE_NAME.fullmatch(stripped) and _plausible(stripped) and self._not_a_word(stripped):

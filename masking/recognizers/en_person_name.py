@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import re
-from typing import List, Optional
 
-from presidio_analyzer import EntityRecognizer, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpArtifacts
+from presidio_analyzer import RecognizerResult
+
+from masking.recognizers.base import RuleRecognizer
 
 _CUES = r"(?i:my name is|name is|I am|I'm|this is|colleague|complaint from|called|caller|call back|contact person|" \
         r"applicant|resident|tenant|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)"
@@ -16,7 +16,7 @@ _NOT_NAMES = {"Please", "The", "Street", "Road", "District", "Office", "Bureau",
               "Department", "Company", "Ltd", "China", "Shenzhen", "Beijing", "Guangdong"}
 
 
-class EnPersonNameRecognizer(EntityRecognizer):
+class EnPersonNameRecognizer(RuleRecognizer):
     """English names after a cue ("my name is", "Mr", "complaint from" …): two or three capitalised words.
 
     Complements the statistical NER model, which misses names in short, formulaic complaints.
@@ -24,16 +24,7 @@ class EnPersonNameRecognizer(EntityRecognizer):
 
     ENTITY = "PERSON"
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(supported_entities=[self.ENTITY], supported_language=supported_language,
-                         name="EnPersonNameRecognizer")
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, text: str, entities: List[str], nlp_artifacts: Optional[NlpArtifacts] = None) -> List[RecognizerResult]:
-        if self.ENTITY not in entities:
-            return []
+    def find(self, text: str) -> list[RecognizerResult]:
         results = []
         for m in [*_CUED.finditer(text), *_SUBJECT.finditer(text)]:
             words = m.group(1).split()

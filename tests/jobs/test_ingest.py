@@ -1,6 +1,5 @@
 """Ingest: encodings, header drift, bad rows quarantined with file/line/column, reruns replace."""
 
-import pyarrow.parquet as pq
 import pytest
 
 from govlake.synthetic import generate
