@@ -55,7 +55,7 @@ def summary_rows(lake: Lake) -> list[dict]:
             rows.append({"dataset": ds, "status": status})
             continue
         batches = entry["source_batches"]
-        masking = [lake.read_json(p[len(lake.root) + 1:]) for p in entry["reports"]["masking"]]
+        masking = [lake.read_json(lake.rel(p)) for p in entry["reports"]["masking"]]
         rows.append({
             "dataset": ds,
             "status": "published",

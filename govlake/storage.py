@@ -69,6 +69,12 @@ class Lake:
         rel = rel.strip("/")
         return f"{self.root}/{rel}" if rel else self.root
 
+    def rel(self, uri: str) -> str:
+        """The lake-relative path of a URI from :meth:`uri` (as stored in the catalog)."""
+        if not uri.startswith(self.root + "/"):
+            raise ValueError(f"{uri} is not in the lake at {self.root}")
+        return uri[len(self.root) + 1:]
+
     def spark_uri(self, rel: str) -> str:
         """The URI Spark's Hadoop file systems understand (``s3a://`` for S3)."""
         uri = self.uri(rel)
@@ -82,14 +88,15 @@ class Lake:
         return self.fs.get_file_info(self._fs_path(rel)).type != pafs.FileType.NotFound
 
     def read_bytes(self, rel: str) -> bytes:
-        with self.fs.open_input_stream(self._fs_path(rel)) as stream:
+        with self.open_stream(rel) as stream:
             return stream.read()
 
     def read_json(self, rel: str) -> Any:
         return json.loads(self.read_bytes(rel).decode("utf-8"))
 
-    def open_input(self, rel: str):
-        return self.fs.open_input_file(self._fs_path(rel))
+    def open_stream(self, rel: str):
+        """A sequential binary input stream (read in chunks; no seeking, so S3 streams too)."""
+        return self.fs.open_input_stream(self._fs_path(rel))
 
     def list_files(self, prefix: str, pattern: str = "*", recursive: bool = True) -> list[FileInfo]:
         """Files below ``prefix`` whose name matches ``pattern``, sorted by path."""

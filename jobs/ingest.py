@@ -95,7 +95,7 @@ def _decoded_lines(stream, encoding: str, bad_lines: set[int]) -> Iterator[str]:
 
 
 def read_header(lake: Lake, contract: Contract, path: str) -> list[str]:
-    with lake.fs.open_input_stream(lake._fs_path(path)) as stream:
+    with lake.open_stream(path) as stream:
         bad: set[int] = set()
         lines = _decoded_lines(stream, contract.encoding, bad)
         if contract.source_format == "csv":
@@ -146,7 +146,7 @@ def _parse_files(contract_fields: dict, mappings: dict[str, dict], lake_handle: 
                         v.clear()
                     return out
 
-                with lk.fs.open_input_stream(lk._fs_path(path)) as stream:
+                with lk.open_stream(path) as stream:
                     bad_lines: set[int] = set()
                     lines = _decoded_lines(stream, encoding, bad_lines)
                     if fmt == "csv":
@@ -224,7 +224,7 @@ def batch_id_for(lake: Lake, files: list[str]) -> tuple[str, dict[str, str]]:
     whole = hashlib.sha256()
     for path in files:
         h = hashlib.sha256()
-        with lake.fs.open_input_stream(lake._fs_path(path)) as stream:
+        with lake.open_stream(path) as stream:
             while chunk := stream.read(1 << 20):
                 h.update(chunk)
         digests[path] = h.hexdigest()

@@ -15,7 +15,6 @@ score distributions and masked examples, never a raw value) goes to ``reports/``
 from __future__ import annotations
 
 import json
-from collections import Counter
 from typing import Iterator
 
 from govlake.contracts import Contract
@@ -37,16 +36,6 @@ def _needs_key(contract: Contract) -> bool:
     ops += [op for ft in contract.free_text for op in ft.operators.values()]
     ops += [s.operator for s in contract.risk.generalise]
     return any(get_operator(op).needs_key for op in ops)
-
-
-def masked_schema(contract: Contract, overrides: dict | None = None) -> list[tuple[str, str]]:
-    """The curated columns and their types after masking."""
-    overrides = overrides or {}
-    out = []
-    for col in contract.columns:
-        rule = overrides.get(col.name) or ((col.personal.operator, col.personal.params) if col.personal else None)
-        out.append((col.name, get_operator(rule[0]).output_type(col.type, rule[1]) if rule else col.type))
-    return out
 
 
 def _column_expr(contract: Contract, name: str, overrides: dict, ctx: MaskContext):
@@ -246,32 +235,35 @@ def _block(lake: Lake, manifest: dict, report: dict, report_rel: str, reason: st
 def _masking_summary(contract: Contract, written, overrides: dict, ctx: MaskContext, rows_in: int, report: dict) -> dict:
     from pyspark.sql import functions as F
 
-    rows = written.count()
     discovered = {c["column"]: c for c in report["discovery"]["columns"]}
+    # One pass for every count: rows, non-null values per personal column, free-text rows with findings.
+    found_cols = [f"_found__{ft.column}" for ft in contract.free_text]
+    counts = written.agg(F.count(F.lit(1)).alias("_rows"),
+                         *[F.count(F.col(c.name)).alias(c.name) for c in contract.personal_columns],
+                         *[F.count(F.col(c)).alias(c) for c in found_cols]).first()
     columns, total = [], 0
     for col in contract.personal_columns:
         op_name, params = overrides.get(col.name, (col.personal.operator, col.personal.params))
-        non_null = written.where(F.col(col.name).isNotNull())
-        n = non_null.count()
+        n = counts[col.name]
         total += n
-        examples = [str(r[0]) for r in non_null.select(col.name).limit(EXAMPLES_PER_COLUMN).collect()]
+        examples = [str(r[0]) for r in written.where(F.col(col.name).isNotNull()).select(col.name)
+                    .limit(EXAMPLES_PER_COLUMN).collect()]
         columns.append({"column": col.name, "entity": col.personal.entity, "operator": op_name, "params": params,
                         "key_version": ctx.key.version if get_operator(op_name).needs_key else None,
                         "values_masked": n, "masked_examples": examples,
                         "found_in_sample": discovered[col.name]["entities"]})
     free_text = []
-    for ft in contract.free_text:
-        found_col = f"_found__{ft.column}"
-        counts: Counter = Counter()
-        rows_with = 0
-        for (payload,) in written.where(F.col(found_col).isNotNull()).select(found_col).toLocalIterator():
-            counts.update(json.loads(payload))
-            rows_with += 1
-        total += sum(counts.values())
+    for ft, found_col in zip(contract.free_text, found_cols):
+        # Entity counts are summed on the executors, not by streaming every row to the driver.
+        entities = {r["entity"]: int(r["n"]) for r in
+                    written.select(F.explode(F.from_json(found_col, "map<string,int>")).alias("entity", "n"))
+                    .groupBy("entity").agg(F.sum("n").alias("n")).collect()}
+        total += sum(entities.values())
         examples = [r[0] for r in written.where(F.col(found_col).isNotNull()).select(ft.column)
                     .limit(EXAMPLES_PER_COLUMN).collect()]
-        free_text.append({"column": ft.column, "operators": ft.operators, "entities_found": dict(sorted(counts.items())),
-                          "rows_with_findings": rows_with, "masked_examples": examples,
+        free_text.append({"column": ft.column, "operators": ft.operators, "entities_found": dict(sorted(entities.items())),
+                          "rows_with_findings": counts[found_col], "masked_examples": examples,
                           "found_in_sample": discovered[ft.column]["entities"]})
+    rows = counts["_rows"]
     return {"rows_in": rows_in, "rows": rows, "columns": columns, "free_text": free_text,
             "totals": {"entities_masked": total}}

@@ -28,7 +28,6 @@ def read_current(lake: Lake, dataset: str) -> dict | None:
 
 
 def publish(contract: Contract, lake: Lake, spark, ref: BatchRef) -> dict:
-
     ds = contract.dataset
     manifest = load_manifest(lake, ref)
     if manifest.get("status") not in ("masked", "published"):

@@ -24,6 +24,9 @@ def exercise(lake: Lake):
 def test_local_lake(lake):
     exercise(lake)
     assert lake.spark_uri("raw/x") == lake.root + "/raw/x"
+    assert lake.rel(lake.uri("reports/x/y.json")) == "reports/x/y.json"
+    with pytest.raises(ValueError, match="is not in the lake"):
+        lake.rel("/elsewhere/reports/x.json")
 
 
 def test_local_writes_are_atomic(lake):

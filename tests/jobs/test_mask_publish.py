@@ -66,7 +66,7 @@ def test_no_canary_leaves_the_pipeline(published):
 def test_masking_report_counts(published):
     lake, _ = published
     entry = lake.read_json("catalog/hotline_tickets.json")
-    report = lake.read_json(entry["reports"]["masking"][0][len(lake.root) + 1:])
+    report = lake.read_json(lake.rel(entry["reports"]["masking"][0]))
     ft = report["free_text"][0]
     assert ft["column"] == "complaint" and ft["rows_with_findings"] == report["rows"]
     assert {"PERSON", "PHONE_NUMBER", "CN_RESIDENT_ID", "LOCATION", "EMAIL_ADDRESS"} <= set(ft["entities_found"])
