@@ -1,20 +1,27 @@
 """
 ### govlake dataset pipeline
 
-One DAG per dataset contract in `contracts/`: **ingest → validate → mask → publish**.
+One DAG per dataset contract in `contracts/`:
+**ingest → validate (per delivery) → mask (per delivery) → publish → outcome**.
 
-- **ingest** reads the department's extracts from `landing/<dataset>/` into typed Parquet in
-  `raw/`; unparsable rows go to `quarantine/` with file, line and column.
-- **validate** runs the Great Expectations suite `expectations/<suite>.json` on Spark; failing
-  rows are quarantined, a failed critical expectation stops the run before anything is published.
+- **ingest** scans `landing/<dataset>/`: every new delivery (a signed manifest and its files, or
+  one unsigned file where the contract allows it) becomes its own batch of typed Parquet in
+  `raw/`, once, however often the files are seen; unparsable rows go to `quarantine/` with file,
+  line and column; refused deliveries are recorded with the reason.
+- **validate** runs the Great Expectations suite `expectations/<suite>.json` on each batch;
+  failing rows are quarantined, a failed critical expectation rejects the batch.
 - **mask** looks for undeclared personal data, applies the contract's masking operators and
   Presidio free-text masking, runs the re-identification risk gate and verifies the result.
-- **publish** writes a new curated version, switches readers to it atomically and updates the
-  catalog.
+- **publish** writes a new curated version (a snapshot dataset: its newest good delivery; an
+  increment dataset: all of them), signs its release manifest and switches readers to it
+  atomically.
+- **outcome** reports rows delivered = published + quarantined + suppressed for every delivery
+  and fails the run if anything was refused.
 
 A refusal by the pipeline (bad input, a failed critical check, a privacy gate) fails the task
-without retries; retries are for infrastructure failures. Tasks pass batch references (dataset, batch id, manifest path) through XCom, never data.
-The work itself lives in `jobs/` and `masking/`; this file only wires tasks.
+at once without retries and without a traceback; retries are for infrastructure failures.
+Tasks pass batch references through XCom, never data. The work lives in `jobs/` and `masking/`;
+this file only wires tasks.
 """
 
 from __future__ import annotations
@@ -22,23 +29,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, get_current_context, task
+from airflow.sdk import DAG, TriggerRule, get_current_context, task
 
+from entrypoints.airflow_tasks import RETRY_POLICY, run_outcome, run_stage
 from govlake.contracts import Contract, load_contracts
-
-
-def _stage(name: str, *args, **kwargs):
-    """Run one pipeline stage. A refusal by the pipeline (bad input, failed check, blocked by a
-    privacy gate) will not change on retry: fail the task at once instead of retrying it."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from jobs import pipeline
-    from jobs.common import PipelineError
-
-    try:
-        return getattr(pipeline, f"run_{name}")(*args, **kwargs)
-    except PipelineError as exc:
-        raise AirflowFailException(str(exc)) from exc
 
 
 def build_dag(contract: Contract) -> DAG:
@@ -46,7 +40,8 @@ def build_dag(contract: Contract) -> DAG:
         f"\n\n#### {contract.title}\n\n"
         f"- dataset: `{contract.dataset}` (contract `{contract.path.name}`, suite `{contract.suite}`)\n"
         f"- owner: {contract.department} ({contract.level}, region {contract.region_code})\n"
-        f"- source: {contract.source_format}, {contract.encoding}\n"
+        f"- source: {contract.source_format}, {contract.encoding}; deliveries: {contract.delivery.mode}, "
+        f"signature {contract.delivery.signature}\n"
     )
     with DAG(
         dag_id=contract.dag_id,
@@ -56,27 +51,39 @@ def build_dag(contract: Contract) -> DAG:
         start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
         catchup=False,
         max_active_runs=1,
-        default_args={"owner": contract.department, "retries": 2, "retry_delay": timedelta(minutes=2)},
-        tags=["govlake", contract.department, contract.level, f"region-{contract.region_code}"],
+        default_args={"owner": contract.department, "retries": 2, "retry_delay": timedelta(minutes=2),
+                      "retry_policy": RETRY_POLICY},
+        tags=["govlake", contract.department, contract.level, f"region-{contract.region_code}",
+              contract.delivery.mode],
     ) as dag:
 
         @task(task_id="ingest")
-        def ingest(dataset: str) -> dict:
-            return _stage("ingest", dataset, ingest_date=get_current_context()["ds"])
+        def ingest(dataset: str) -> list[dict]:
+            result = run_stage("ingest", dataset)
+            ti = get_current_context()["ti"]
+            ti.xcom_push(key="refused", value=result["refused"])
+            ti.xcom_push(key="landing", value=result["landing"])
+            return result["batches"]
 
         @task(task_id="validate")
         def validate(ref: dict) -> dict:
-            return _stage("validate", ref)
+            return run_stage("validate", ref)
 
         @task(task_id="mask")
         def mask(ref: dict) -> dict:
-            return _stage("mask", ref)
+            return run_stage("mask", ref)
 
-        @task(task_id="publish")
-        def publish(ref: dict) -> dict:
-            return _stage("publish", ref)
+        @task(task_id="publish", trigger_rule=TriggerRule.ALL_DONE)
+        def publish(dataset: str) -> dict:
+            return {"current": run_stage("publish", dataset)}
 
-        publish(mask(validate(ingest(contract.dataset))))
+        @task(task_id="outcome", trigger_rule=TriggerRule.ALL_DONE, retries=0)
+        def outcome(dataset: str) -> dict:
+            return run_outcome(dataset, get_current_context()["ti"])
+
+        ingested = ingest(contract.dataset)
+        masked = mask.expand(ref=validate.expand(ref=ingested))
+        masked >> publish(contract.dataset) >> outcome(contract.dataset)
     return dag
 
 

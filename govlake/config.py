@@ -26,6 +26,7 @@ class Settings:
     lake_root: str
     contracts_dir: Path
     expectations_dir: Path
+    keys_dir: Path  # registered public keys of the departments, beside the contracts
     spark_master: str
     spark_driver_memory: str
     spark_shuffle_partitions: int
@@ -41,14 +42,16 @@ class Settings:
 
 def settings() -> Settings:
     home = Path(_env("GOVLAKE_HOME", str(REPO_ROOT / ".govlake"))).resolve()
+    contracts_dir = Path(_env("GOVLAKE_CONTRACTS_DIR", str(REPO_ROOT / "contracts")))
     lake_root = _env("GOVLAKE_LAKE_ROOT", str(home / "lake"))
     if not lake_root.startswith("s3://"):
         lake_root = str(Path(lake_root).resolve())
     return Settings(
         home=home,
         lake_root=lake_root.rstrip("/"),
-        contracts_dir=Path(_env("GOVLAKE_CONTRACTS_DIR", str(REPO_ROOT / "contracts"))),
+        contracts_dir=contracts_dir,
         expectations_dir=Path(_env("GOVLAKE_EXPECTATIONS_DIR", str(REPO_ROOT / "expectations"))),
+        keys_dir=Path(_env("GOVLAKE_KEYS_DIR", str(contracts_dir / "keys"))),
         spark_master=_env("GOVLAKE_SPARK_MASTER", "local[2]"),
         spark_driver_memory=_env("GOVLAKE_SPARK_DRIVER_MEMORY", "4g"),
         spark_shuffle_partitions=int(_env("GOVLAKE_SPARK_SHUFFLE_PARTITIONS", "4")),

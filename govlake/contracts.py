@@ -2,10 +2,16 @@
 
 A contract is a YAML file in ``contracts/``. Adding a department means adding a contract, a
 Great Expectations suite and extracts: no code here names a department or a dataset.
+
+A contract is checked once, here, when it is loaded: unknown keys, unknown masking operators
+and parameters an operator does not take are refused with the file and the key named. Nothing
+downstream re-checks it.
 """
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,15 +20,34 @@ from typing import Any
 import yaml
 
 from govlake.config import settings
+from govlake.errors import ContractError
+from masking.operators import OPERATORS
 
 LEVELS = ("national", "provincial", "city", "district")
 FORMATS = ("csv", "jsonl")
+MODES = ("snapshot", "increment")
+SIGNATURE_POLICIES = ("required", "optional")
+DRIFT_POLICIES = ("reject", "allow")
+DEFAULT_MAX_RECORD_BYTES = 1 << 20
 _TYPE_RE = re.compile(r"^(string|int|long|double|boolean|date|timestamp|decimal\(\d+,\s*\d+\))$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-
-class ContractError(ValueError):
-    """A contract file is malformed; the message names the file and the field."""
+# The keys each part of a contract may hold; anything else is a typo or a misunderstanding.
+KEYS = {
+    "": {"dataset", "title", "owner", "schedule", "source", "delivery", "schema", "quasi_identifiers", "free_text",
+         "risk", "discovery", "expectations", "pseudonym_domain", "access"},
+    "owner": {"department", "level", "region_code", "contact"},
+    "source": {"format", "encoding", "delimiter", "file_pattern", "missing_columns", "extra_columns",
+               "max_record_bytes"},
+    "delivery": {"mode", "signature", "max_signature_age_days"},
+    "schema[]": {"name", "type", "nullable", "aliases", "formats", "format", "personal", "description"},
+    "personal": {"entity", "operator", "params"},
+    "free_text[]": {"column", "operators"},
+    "risk": {"k", "l", "sensitive", "generalise", "max_suppression"},
+    "risk.generalise[]": {"column", "operator", "params"},
+    "discovery": {"on_undeclared", "sample_rows", "min_fraction", "threshold", "ignore_columns"},
+    "access[]": {"principal", "purpose", "columns", "row_filter"},
+}
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,28 @@ class AccessGrant:
     purpose: str
     columns: tuple[str, ...] = ("*",)
     row_filter: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """How the department's files look: format, encoding, and what drift is tolerated."""
+
+    format: str
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    file_pattern: str = "*.csv"
+    missing_columns: str = "reject"  # a contract column absent from a file's header: reject or allow (null)
+    extra_columns: str = "allow"  # a header column the contract does not know: allow (recorded) or reject
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How deliveries accumulate and whether they must be signed."""
+
+    mode: str  # snapshot: the newest delivery replaces the dataset; increment: deliveries add up
+    signature: str = "required"  # required: unsigned deliveries are refused; optional: accepted with a warning
+    max_signature_age_days: int | None = 30  # a signed manifest older than this is stale
 
 
 @dataclass(frozen=True)
@@ -93,10 +140,8 @@ class Contract:
     department: str
     level: str
     region_code: str
-    source_format: str
-    encoding: str
-    delimiter: str
-    file_pattern: str
+    source: Source
+    delivery: DeliveryPolicy
     columns: tuple[Column, ...]
     quasi_identifiers: tuple[str, ...]
     free_text: tuple[FreeText, ...]
@@ -105,8 +150,26 @@ class Contract:
     access: tuple[AccessGrant, ...]
     schedule: str | None
     path: Path
+    sha256: str  # of the contract file: what a release or a refusal was decided under
     discovery: Discovery = field(default_factory=Discovery)
     risk: RiskPolicy = field(default_factory=RiskPolicy)
+
+    # The source settings most code needs, by their old names.
+    @property
+    def source_format(self) -> str:
+        return self.source.format
+
+    @property
+    def encoding(self) -> str:
+        return self.source.encoding
+
+    @property
+    def delimiter(self) -> str:
+        return self.source.delimiter
+
+    @property
+    def file_pattern(self) -> str:
+        return self.source.file_pattern
 
     @property
     def column_names(self) -> list[str]:
@@ -131,102 +194,171 @@ class Contract:
         raise KeyError(name)
 
 
-def _require(doc: dict, key: str, where: str) -> Any:
-    if key not in doc or doc[key] in (None, ""):
-        raise ContractError(f"{where}: missing required field '{key}'")
-    return doc[key]
+class _Checker:
+    """Reads one contract document, naming the file and the key in every complaint."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, where: str, message: str) -> ContractError:
+        return ContractError(f"{self.path}: {where + ': ' if where else ''}{message}")
+
+    def mapping(self, doc: Any, where: str, kind: str) -> dict:
+        if doc is None:
+            return {}
+        if not isinstance(doc, dict):
+            raise self.fail(where, "must be a mapping of keys to values")
+        unknown = sorted(str(k) for k in doc if k not in KEYS[kind])
+        if unknown:
+            raise self.fail(where, f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
+                                   f"(known: {', '.join(sorted(KEYS[kind]))})")
+        return doc
+
+    def sequence(self, doc: Any, where: str) -> list:
+        if doc is None:
+            return []
+        if not isinstance(doc, list):
+            raise self.fail(where, "must be a list")
+        return doc
+
+    def require(self, doc: dict, key: str, where: str) -> Any:
+        if key not in doc or doc[key] in (None, ""):
+            raise self.fail(where, f"missing required field '{key}'")
+        return doc[key]
+
+    def choice(self, doc: dict, key: str, where: str, options: tuple[str, ...], default: str | None = None) -> str:
+        value = doc.get(key, default)
+        if value not in options:
+            name = f"{where}.{key}" if where else key
+            raise self.fail("", f"{name} '{value}' is not one of {', '.join(options)}")
+        return value
+
+    def operator(self, name: Any, params: Any, where: str, columns: list[str]) -> dict:
+        if name not in OPERATORS:
+            raise self.fail(where, f"unknown masking operator '{name}' (known: {', '.join(sorted(OPERATORS))})")
+        if params is not None and not isinstance(params, dict):
+            raise self.fail(f"{where}.params", "must be a mapping")
+        params = dict(params or {})
+        problems = OPERATORS[name].check_params(params)
+        if problems:
+            raise self.fail(f"{where}.params", f"{name}: {'; '.join(problems)}")
+        if "person_column" in params and params["person_column"] not in columns:
+            raise self.fail(f"{where}.params", f"person_column '{params['person_column']}' is not in the schema")
+        return params
 
 
-def parse_contract(doc: dict, path: Path) -> Contract:
-    where = str(path)
+def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
+    check = _Checker(path)
     if not isinstance(doc, dict):
-        raise ContractError(f"{where}: a contract must be a mapping")
-    dataset = _require(doc, "dataset", where)
-    if not _NAME_RE.match(dataset):
-        raise ContractError(f"{where}: dataset '{dataset}' must be lower_snake_case")
-    owner = _require(doc, "owner", where)
-    level = _require(owner, "level", f"{where}: owner")
-    if level not in LEVELS:
-        raise ContractError(f"{where}: owner.level '{level}' is not one of {LEVELS}")
-    source = _require(doc, "source", where)
-    fmt = _require(source, "format", f"{where}: source")
-    if fmt not in FORMATS:
-        raise ContractError(f"{where}: source.format '{fmt}' is not one of {FORMATS}")
-    encoding = source.get("encoding", "utf-8")
+        raise check.fail("", "a contract must be a mapping")
+    check.mapping(doc, "", "")
+    dataset = check.require(doc, "dataset", "")
+    if not isinstance(dataset, str) or not _NAME_RE.match(dataset):
+        raise check.fail("", f"dataset '{dataset}' must be lower_snake_case")
+    owner = check.mapping(check.require(doc, "owner", ""), "owner", "owner")
+    level = check.choice(owner, "level", "owner", LEVELS)
+    check.require(owner, "department", "owner")
+    check.require(owner, "region_code", "owner")
+
+    source_doc = check.mapping(check.require(doc, "source", ""), "source", "source")
+    fmt = check.choice(source_doc, "format", "source", FORMATS)
+    encoding = source_doc.get("encoding", "utf-8")
     try:
-        "".encode(encoding)
-    except LookupError as exc:
-        raise ContractError(f"{where}: source.encoding '{encoding}' is unknown") from exc
+        codecs.lookup(encoding)
+    except (LookupError, TypeError):
+        raise check.fail("", f"source.encoding '{encoding}' is unknown") from None
+    delimiter = source_doc.get("delimiter", ",")
+    if not isinstance(delimiter, str) or len(delimiter) != 1 or delimiter in '"\r\n':
+        raise check.fail("source", "delimiter must be one character other than a quote or a line break")
+    max_record = source_doc.get("max_record_bytes", DEFAULT_MAX_RECORD_BYTES)
+    if not isinstance(max_record, int) or max_record < 1024:
+        raise check.fail("source", "max_record_bytes must be a whole number of at least 1024")
+    source = Source(
+        format=fmt, encoding=encoding, delimiter=delimiter,
+        file_pattern=str(source_doc.get("file_pattern", "*.csv" if fmt == "csv" else "*.jsonl")),
+        missing_columns=check.choice(source_doc, "missing_columns", "source", DRIFT_POLICIES, "reject"),
+        extra_columns=check.choice(source_doc, "extra_columns", "source", DRIFT_POLICIES, "allow"),
+        max_record_bytes=max_record,
+    )
+    delivery_doc = check.mapping(check.require(doc, "delivery", ""), "delivery", "delivery")
+    max_age = delivery_doc.get("max_signature_age_days", 30)
+    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 1):
+        raise check.fail("delivery", "max_signature_age_days must be a whole number of days, or null for no limit")
+    delivery = DeliveryPolicy(mode=check.choice(delivery_doc, "mode", "delivery", MODES),
+                              signature=check.choice(delivery_doc, "signature", "delivery", SIGNATURE_POLICIES,
+                                                     "required"),
+                              max_signature_age_days=max_age)
 
     columns = []
-    for i, col in enumerate(_require(doc, "schema", where)):
-        cwhere = f"{where}: schema[{i}]"
-        name = _require(col, "name", cwhere)
-        if not _NAME_RE.match(name):
-            raise ContractError(f"{cwhere}: column name '{name}' must be lower_snake_case")
+    for i, col in enumerate(check.sequence(check.require(doc, "schema", ""), "schema")):
+        cwhere = f"schema[{i}]"
+        col = check.mapping(col, cwhere, "schema[]")
+        name = check.require(col, "name", cwhere)
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise check.fail(cwhere, f"column name '{name}' must be lower_snake_case")
         ctype = str(col.get("type", "string")).replace(" ", "")
         if not _TYPE_RE.match(ctype):
-            raise ContractError(f"{cwhere}: column '{name}' has unsupported type '{ctype}'")
+            raise check.fail(cwhere, f"column '{name}' has unsupported type '{ctype}'")
         personal = None
         if col.get("personal"):
-            p = col["personal"]
-            personal = PersonalData(
-                entity=_require(p, "entity", f"{cwhere}.personal"),
-                operator=_require(p, "operator", f"{cwhere}.personal"),
-                params=dict(p.get("params") or {}),
-            )
+            p = check.mapping(col["personal"], f"{cwhere}.personal", "personal")
+            personal = PersonalData(entity=check.require(p, "entity", f"{cwhere}.personal"),
+                                    operator=check.require(p, "operator", f"{cwhere}.personal"),
+                                    params=dict(p.get("params") or {}))
         formats = col.get("formats") or ([col["format"]] if col.get("format") else [])
-        columns.append(
-            Column(
-                name=name,
-                type=ctype,
-                nullable=bool(col.get("nullable", True)),
-                aliases=tuple(str(a) for a in col.get("aliases") or ()),
-                formats=tuple(formats),
-                personal=personal,
-                description=str(col.get("description", "")),
-            )
-        )
+        columns.append(Column(name=name, type=ctype, nullable=bool(col.get("nullable", True)),
+                              aliases=tuple(str(a) for a in check.sequence(col.get("aliases"), f"{cwhere}.aliases")),
+                              formats=tuple(formats), personal=personal,
+                              description=str(col.get("description", ""))))
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
-        raise ContractError(f"{where}: duplicate column names in schema")
+        raise check.fail("schema", "duplicate column names")
+    for i, col in enumerate(columns):
+        if col.personal:
+            check.operator(col.personal.operator, col.personal.params, f"schema[{i}].personal", names)
 
     free_text = []
-    for i, ft in enumerate(doc.get("free_text") or ()):
-        col = _require(ft, "column", f"{where}: free_text[{i}]")
+    for i, ft in enumerate(check.sequence(doc.get("free_text"), "free_text")):
+        fwhere = f"free_text[{i}]"
+        ft = check.mapping(ft, fwhere, "free_text[]")
+        col = check.require(ft, "column", fwhere)
         if col not in names:
-            raise ContractError(f"{where}: free_text column '{col}' is not in the schema")
-        free_text.append(FreeText(col, dict(ft.get("operators") or {"DEFAULT": "redact"})))
+            raise check.fail("", f"free_text column '{col}' is not in the schema")
+        operators = dict(ft.get("operators") or {"DEFAULT": "redact"})
+        for entity, op in operators.items():
+            check.operator(op, None, f"{fwhere}.operators.{entity}", names)
+        free_text.append(FreeText(col, operators))
 
-    qis = tuple(doc.get("quasi_identifiers") or ())
+    qis = tuple(check.sequence(doc.get("quasi_identifiers"), "quasi_identifiers"))
     for q in qis:
         if q not in names:
-            raise ContractError(f"{where}: quasi-identifier '{q}' is not in the schema")
+            raise check.fail("", f"quasi-identifier '{q}' is not in the schema")
 
-    disc_doc = doc.get("discovery") or {}
-    if disc_doc.get("on_undeclared", "block") not in ("block", "warn"):
-        raise ContractError(f"{where}: discovery.on_undeclared must be 'block' or 'warn'")
-    for col in disc_doc.get("ignore_columns") or ():
+    disc_doc = check.mapping(doc.get("discovery"), "discovery", "discovery")
+    on_undeclared = check.choice(disc_doc, "on_undeclared", "discovery", ("block", "warn"), "block")
+    for col in check.sequence(disc_doc.get("ignore_columns"), "discovery.ignore_columns"):
         if col not in names:
-            raise ContractError(f"{where}: discovery.ignore_columns names '{col}', which is not in the schema")
+            raise check.fail("", f"discovery.ignore_columns names '{col}', which is not in the schema")
     discovery = Discovery(
-        on_undeclared=disc_doc.get("on_undeclared", "block"),
+        on_undeclared=on_undeclared,
         sample_rows=int(disc_doc.get("sample_rows", 200)),
         min_fraction=float(disc_doc.get("min_fraction", 0.1)),
         threshold=float(disc_doc.get("threshold", 0.5)),
         ignore_columns=tuple(disc_doc.get("ignore_columns") or ()),
     )
-    risk_doc = doc.get("risk") or {}
+    risk_doc = check.mapping(doc.get("risk"), "risk", "risk")
     steps = []
-    for i, step in enumerate(risk_doc.get("generalise") or ()):
-        swhere = f"{where}: risk.generalise[{i}]"
-        col = _require(step, "column", swhere)
+    for i, step in enumerate(check.sequence(risk_doc.get("generalise"), "risk.generalise")):
+        swhere = f"risk.generalise[{i}]"
+        step = check.mapping(step, swhere, "risk.generalise[]")
+        col = check.require(step, "column", swhere)
         if col not in qis:
-            raise ContractError(f"{swhere}: column '{col}' is not a quasi-identifier")
-        steps.append(GeneraliseStep(col, _require(step, "operator", swhere), dict(step.get("params") or {})))
-    for col in risk_doc.get("sensitive") or ():
+            raise check.fail(swhere, f"column '{col}' is not a quasi-identifier")
+        op = check.require(step, "operator", swhere)
+        steps.append(GeneraliseStep(col, op, check.operator(op, step.get("params"), swhere, names)))
+    for col in check.sequence(risk_doc.get("sensitive"), "risk.sensitive"):
         if col not in names:
-            raise ContractError(f"{where}: risk.sensitive names '{col}', which is not in the schema")
+            raise check.fail("", f"risk.sensitive names '{col}', which is not in the schema")
     risk = RiskPolicy(
         k=int(risk_doc.get("k", 5)),
         l=int(risk_doc["l"]) if risk_doc.get("l") is not None else None,
@@ -235,44 +367,43 @@ def parse_contract(doc: dict, path: Path) -> Contract:
         max_suppression=float(risk_doc.get("max_suppression", 0.05)),
     )
 
-    access = tuple(
-        AccessGrant(
-            principal=_require(a, "principal", f"{where}: access[{i}]"),
-            purpose=_require(a, "purpose", f"{where}: access[{i}]"),
-            columns=tuple(a.get("columns") or ("*",)),
-            row_filter=a.get("row_filter"),
-        )
-        for i, a in enumerate(doc.get("access") or ())
-    )
+    access = []
+    for i, a in enumerate(check.sequence(doc.get("access"), "access")):
+        awhere = f"access[{i}]"
+        a = check.mapping(a, awhere, "access[]")
+        access.append(AccessGrant(principal=check.require(a, "principal", awhere),
+                                  purpose=check.require(a, "purpose", awhere),
+                                  columns=tuple(a.get("columns") or ("*",)), row_filter=a.get("row_filter")))
     return Contract(
         dataset=dataset,
         title=str(doc.get("title", dataset)),
-        department=_require(owner, "department", f"{where}: owner"),
+        department=str(owner["department"]),
         level=level,
-        region_code=str(_require(owner, "region_code", f"{where}: owner")),
-        source_format=fmt,
-        encoding=encoding,
-        delimiter=source.get("delimiter", ","),
-        file_pattern=source.get("file_pattern", "*.csv" if fmt == "csv" else "*.jsonl"),
+        region_code=str(owner["region_code"]),
+        source=source,
+        delivery=delivery,
         columns=tuple(columns),
         quasi_identifiers=qis,
         free_text=tuple(free_text),
         suite=doc.get("expectations", dataset),
         pseudonym_domain=doc.get("pseudonym_domain", "default"),
-        access=access,
+        access=tuple(access),
         schedule=doc.get("schedule"),
         path=path,
+        sha256=sha256,
         discovery=discovery,
         risk=risk,
     )
 
 
 def load_contract_file(path: Path) -> Contract:
+    path = Path(path)
+    raw = path.read_bytes()
     try:
-        doc = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ContractError(f"{path}: not valid YAML: {exc}") from exc
-    return parse_contract(doc, Path(path))
+        doc = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{path}: not valid UTF-8 YAML: {exc}") from None
+    return parse_contract(doc, path, hashlib.sha256(raw).hexdigest())
 
 
 def load_contracts(directory: Path | None = None) -> dict[str, Contract]:

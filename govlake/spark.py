@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from govlake.config import REPO_ROOT, settings
+from govlake.errors import StorageUnavailable
 
 _lock = threading.Lock()
 _session = None
@@ -65,6 +66,10 @@ def get_spark():
 
 
 def _with_s3a(builder, cfg):
+    from govlake.storage import S3_ATTEMPTS_ENV, S3_TIMEOUT_ENV
+
+    attempts = int(os.environ.get(S3_ATTEMPTS_ENV, "4"))
+    timeout = float(os.environ.get(S3_TIMEOUT_ENV, "20"))
     jars = s3a_jars()
     if not jars:
         raise RuntimeError(
@@ -81,15 +86,51 @@ def _with_s3a(builder, cfg):
         "connection.ssl.enabled": "true" if (cfg.s3_endpoint or "").startswith("https") else "false",
         # The bundled connector predates Hadoop's duration suffixes: give plain numbers.
         "threads.keepalivetime": "60",
-        "connection.establish.timeout": "30000",
-        "connection.timeout": "200000",
         "multipart.purge.age": "86400",
+        # Bounded retries with backoff, then a clear failure (the defaults retry for many minutes).
+        "connection.establish.timeout": str(int(1000 * min(timeout, 10))),
+        "connection.timeout": str(int(1000 * timeout)),
+        "attempts.maximum": str(attempts),
+        "retry.limit": str(attempts),
+        "retry.interval": "500ms",
+        "retry.throttle.limit": str(attempts),
     }
     if cfg.s3_endpoint:
         settings_["endpoint"] = cfg.s3_endpoint
     for key, value in settings_.items():
         builder = builder.config(h + key, value)
     return builder
+
+
+_STORAGE_CAUSES = ("java.io.IOException", "java.nio.file.AccessDeniedException", "AmazonClientException",
+                   "SdkClientException", "AmazonS3Exception", "java.net.ConnectException",
+                   "SocketTimeoutException", "ConnectTimeoutException", "UnknownHostException",
+                   "java.nio.file.FileSystemException")
+
+
+def storage_error_from_spark(exc: BaseException) -> StorageUnavailable | None:
+    """A Spark failure caused by the lake's storage, as a plain StorageUnavailable (else None).
+
+    Spark wraps the storage's complaint in several layers of Java exceptions; the innermost
+    cause that names an I/O problem is what the user needs (it names paths and hosts, not data).
+    """
+    from govlake.storage import describe_os_error
+
+    if type(exc).__module__.split(".")[0] not in ("py4j", "pyspark"):
+        return None
+    text = str(exc)
+    causes = [line.split("Caused by: ", 1)[1].strip() for line in text.splitlines() if "Caused by: " in line]
+    storage = [c for c in causes if c.startswith(_STORAGE_CAUSES)] or \
+        [line.strip() for line in text.splitlines() if line.strip().startswith(_STORAGE_CAUSES)]
+    if not storage:
+        return None
+    cause = storage[-1]
+    message = cause.partition(": ")[2]
+    plain = describe_os_error(OSError(cause))
+    known = plain in ("permission denied", "no space left on the device", "the file system is read-only",
+                      "the object store did not answer")
+    detail = f"{plain} ({message[:200]})" if known and message else cause[:240]
+    return StorageUnavailable(f"Spark could not read or write the lake: {detail}")
 
 
 def stop_spark() -> None:

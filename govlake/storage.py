@@ -7,18 +7,25 @@ Spark gets the same locations as URIs through :meth:`Lake.spark_uri`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fnmatch
 import json
 import os
+import stat
 import uuid
 from dataclasses import dataclass
 from typing import Any, Iterator
 
 import pyarrow.fs as pafs
 
-from govlake.config import Settings, settings as load_settings
+from govlake.config import Settings
+from govlake.config import settings as load_settings
+from govlake.errors import StoragePermissionDenied, StorageUnavailable
+from govlake.paths import ZONES  # noqa: F401 - re-exported for callers that list the zones
 
-ZONES = ("landing", "raw", "quarantine", "work", "curated", "reports", "catalog", "audit")
+S3_ATTEMPTS_ENV = "GOVLAKE_S3_ATTEMPTS"
+S3_TIMEOUT_ENV = "GOVLAKE_S3_TIMEOUT"
 
 
 @dataclass(frozen=True)
@@ -26,6 +33,41 @@ class FileInfo:
     path: str  # lake-relative
     size: int
     mtime_ns: int | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """Anything found below a prefix, regular or not (for reporting what is not read)."""
+
+    path: str  # lake-relative
+    kind: str  # "file", "symlink" or "special" (FIFO, socket, device)
+    size: int
+    mtime_ns: int | None
+
+
+def describe_os_error(exc: BaseException) -> str:
+    """An OS or object-store error in plain words, without the library's stack of context."""
+    text = str(exc)
+    code = getattr(exc, "errno", None)
+    if isinstance(exc, PermissionError) or code in (errno.EACCES, errno.EPERM) or "ACCESS_DENIED" in text \
+            or "AccessDenied" in text or "Forbidden" in text:
+        return "permission denied"
+    if code == errno.ENOSPC or "No space left" in text:
+        return "no space left on the device"
+    if code == errno.EROFS or "Read-only file system" in text:
+        return "the file system is read-only"
+    lowered = text.lower()
+    if any(s in lowered for s in ("connection refused", "couldn't connect", "could not connect", "curlcode: 7",
+                                  "timed out", "timeout", "connection reset", "network", "unable to connect",
+                                  "failed to connect", "connection was closed")):
+        return "the object store did not answer"
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def storage_error(exc: BaseException, action: str, where: str) -> StorageUnavailable:
+    reason = describe_os_error(exc)
+    cls = StoragePermissionDenied if reason == "permission denied" else StorageUnavailable
+    return cls(f"{action} {where}: {reason}")
 
 
 class Lake:
@@ -83,12 +125,24 @@ class Lake:
     def local_path(self, rel: str) -> str | None:
         return None if self.is_s3 else self._fs_path(rel)
 
+    @contextlib.contextmanager
+    def _errors(self, action: str, rel: str):
+        """Turn the file system's exceptions into a StorageUnavailable naming what and where."""
+        try:
+            yield
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            where = self.uri(rel) + (f" (object store {self.s3_endpoint})" if self.is_s3 and self.s3_endpoint else "")
+            raise storage_error(exc, action, where) from None
+
     # -- reading ----------------------------------------------------------------------------
     def exists(self, rel: str) -> bool:
-        return self.fs.get_file_info(self._fs_path(rel)).type != pafs.FileType.NotFound
+        with self._errors("checking", rel):
+            return self.fs.get_file_info(self._fs_path(rel)).type != pafs.FileType.NotFound
 
     def read_bytes(self, rel: str) -> bytes:
-        with self.open_stream(rel) as stream:
+        with self._errors("reading", rel), self.fs.open_input_stream(self._fs_path(rel)) as stream:
             return stream.read()
 
     def read_json(self, rel: str) -> Any:
@@ -96,13 +150,48 @@ class Lake:
 
     def open_stream(self, rel: str):
         """A sequential binary input stream (read in chunks; no seeking, so S3 streams too)."""
-        return self.fs.open_input_stream(self._fs_path(rel))
+        with self._errors("reading", rel):
+            return self.fs.open_input_stream(self._fs_path(rel))
+
+    def open_random(self, rel: str):
+        """A seekable input file (what zip archives need)."""
+        with self._errors("reading", rel):
+            return self.fs.open_input_file(self._fs_path(rel))
+
+    def list_entries(self, prefix: str) -> list[Entry]:
+        """Everything below ``prefix``, hidden files and non-regular entries included, sorted by path.
+
+        On a local folder, symbolic links are reported as such and never followed: a delivery
+        cannot make the lake read a file outside it. Object stores hold regular objects only.
+        """
+        if self.is_s3:
+            with self._errors("listing", prefix):
+                infos = self.fs.get_file_info(pafs.FileSelector(self._fs_path(prefix), allow_not_found=True,
+                                                                recursive=True))
+            return sorted((Entry(i.path[len(self._base):].lstrip("/"), "file", i.size or 0, i.mtime_ns)
+                           for i in infos if i.type == pafs.FileType.File), key=lambda e: e.path)
+        found = []
+        top = self._fs_path(prefix)
+        if not os.path.isdir(top):
+            return []
+        with self._errors("listing", prefix):
+            for folder, dirs, files in os.walk(top, onerror=_raise, followlinks=False):
+                for name in dirs + files:
+                    full = os.path.join(folder, name)
+                    st = os.lstat(full)
+                    if stat.S_ISDIR(st.st_mode):
+                        continue
+                    kind = "file" if stat.S_ISREG(st.st_mode) else "symlink" if stat.S_ISLNK(st.st_mode) else "special"
+                    found.append(Entry(full[len(self._base):].lstrip("/"), kind, st.st_size, st.st_mtime_ns))
+        return sorted(found, key=lambda e: e.path)
 
     def list_files(self, prefix: str, pattern: str = "*", recursive: bool = True) -> list[FileInfo]:
         """Files below ``prefix`` whose name matches ``pattern``, sorted by path."""
         selector = pafs.FileSelector(self._fs_path(prefix), allow_not_found=True, recursive=recursive)
         found = []
-        for info in self.fs.get_file_info(selector):
+        with self._errors("listing", prefix):
+            infos = self.fs.get_file_info(selector)
+        for info in infos:
             if info.type != pafs.FileType.File:
                 continue
             rel = info.path[len(self._base):].lstrip("/")
@@ -114,11 +203,10 @@ class Lake:
 
     def list_dirs(self, prefix: str) -> list[str]:
         selector = pafs.FileSelector(self._fs_path(prefix), allow_not_found=True, recursive=False)
-        return sorted(
-            info.path[len(self._base):].lstrip("/")
-            for info in self.fs.get_file_info(selector)
-            if info.type == pafs.FileType.Directory
-        )
+        with self._errors("listing", prefix):
+            infos = self.fs.get_file_info(selector)
+        return sorted(info.path[len(self._base):].lstrip("/") for info in infos
+                      if info.type == pafs.FileType.Directory)
 
     # -- writing ----------------------------------------------------------------------------
     def write_bytes(self, rel: str, data: bytes) -> str:
@@ -129,17 +217,24 @@ class Lake:
         """
         target = self._fs_path(rel)
         parent = target.rsplit("/", 1)[0]
-        self.fs.create_dir(parent, recursive=True)
-        if self.is_s3:
-            with self.fs.open_output_stream(target) as out:
-                out.write(data)
-        else:
-            tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
-            with open(tmp, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, target)
+        with self._errors("writing", rel):
+            self.fs.create_dir(parent, recursive=True)
+            if self.is_s3:
+                with self.fs.open_output_stream(target) as out:
+                    out.write(data)
+            else:
+                tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
+                try:
+                    with open(tmp, "wb") as out:
+                        out.write(data)
+                        out.flush()
+                        os.fsync(out.fileno())
+                    os.replace(tmp, target)
+                except BaseException:
+                    # A full disk or a kill must not leave half a file behind.
+                    with contextlib.suppress(OSError):
+                        os.unlink(tmp)
+                    raise
         return self.uri(rel)
 
     def write_json(self, rel: str, obj: Any) -> str:
@@ -150,24 +245,34 @@ class Lake:
 
     def delete_dir(self, rel: str) -> None:
         path = self._fs_path(rel)
-        if self.fs.get_file_info(path).type == pafs.FileType.Directory:
-            self.fs.delete_dir(path)
+        with self._errors("deleting", rel):
+            if self.fs.get_file_info(path).type == pafs.FileType.Directory:
+                self.fs.delete_dir(path)
 
     def delete_file(self, rel: str) -> None:
         path = self._fs_path(rel)
-        if self.fs.get_file_info(path).type == pafs.FileType.File:
-            self.fs.delete_file(path)
+        with self._errors("deleting", rel):
+            if self.fs.get_file_info(path).type == pafs.FileType.File:
+                self.fs.delete_file(path)
 
     def iter_json(self, prefix: str, pattern: str = "*.json") -> Iterator[tuple[str, Any]]:
         for info in self.list_files(prefix, pattern):
             yield info.path, self.read_json(info.path)
 
 
+def _raise(exc: OSError) -> None:
+    raise exc
+
+
 def s3_filesystem(endpoint: str | None, region: str = "us-east-1") -> pafs.S3FileSystem:
     # Checksum headers newer AWS SDKs add by default are not understood by every S3 server.
     os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
     os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED")
-    kwargs: dict[str, Any] = {"region": region}
+    # Bounded retries with backoff, then a clear failure: an unreachable store must not hang a run.
+    attempts = int(os.environ.get(S3_ATTEMPTS_ENV, "4"))
+    timeout = float(os.environ.get(S3_TIMEOUT_ENV, "20"))
+    kwargs: dict[str, Any] = {"region": region, "connect_timeout": min(timeout, 10.0), "request_timeout": timeout,
+                              "retry_strategy": pafs.AwsStandardS3RetryStrategy(max_attempts=attempts)}
     if endpoint:
         kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
         kwargs["scheme"] = "https" if endpoint.startswith("https") else "http"

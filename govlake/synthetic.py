@@ -17,7 +17,10 @@ from dataclasses import dataclass
 
 from faker import Faker
 
+from govlake import paths
 from govlake.contracts import Contract, load_contracts
+from govlake.deliveries import demo_department_key, file_entry, manifest_name, signed_manifest
+from govlake.records import DeliveryManifest
 from govlake.storage import Lake
 from masking.checksums import USCC_ALPHABET, org_code_check_char, uscc_check_char
 
@@ -247,9 +250,36 @@ def render_jsonl(contract: Contract, rows: list[dict], broken_line: int | None =
     return ("\n".join(lines) + "\n").encode(contract.encoding)
 
 
+def deliver(lake: Lake, contract: Contract, name: str, data: bytes, rows: int | None = None, sign: bool = True,
+            delivery_id: str | None = None, created_at: dt.datetime | None = None) -> str:
+    """Drop one file into the dataset's landing zone the way its department would: signed with the
+    department's (demo) key unless ``sign`` is false. Returns the file's lake path."""
+    folder = paths.landing(contract.dataset)
+    path = f"{folder}/{name}"
+    lake.write_bytes(path, data)
+    if sign:
+        key = demo_department_key(contract.department)
+        delivery_id = delivery_id or name.rsplit("/", 1)[-1].split(".", 1)[0]
+        entry = file_entry(name.rsplit("/", 1)[-1], data, rows)
+        manifest_path = f"{path.rsplit('/', 1)[0]}/{manifest_name(delivery_id)}"
+        if lake.exists(manifest_path) and created_at is None:
+            # The same delivery made again (a second `make demo`): keep the signed manifest as it was,
+            # so the delivery is recognised as ingested earlier instead of looking like a new one.
+            try:
+                old = DeliveryManifest.model_validate_json(lake.read_bytes(manifest_path))
+                if old.files == [entry] and old.key_id == key.key_id:
+                    return path
+            except ValueError:
+                pass
+        manifest, signature = signed_manifest(contract.dataset, key, delivery_id, [entry], created_at)
+        lake.write_bytes(manifest_path, manifest)
+        lake.write_bytes(paths.signature_of(manifest_path), signature)
+    return path
+
+
 def generate(lake: Lake, rows: int = 200, seed: int = 20261121, messy: bool = True,
-             datasets: list[str] | None = None, drop_date: str = "2026-11-21") -> dict[str, str]:
-    """Write one extract per demo dataset into ``landing/<dataset>/``; return their lake paths."""
+             datasets: list[str] | None = None, drop_date: str = "2026-11-21", sign: bool = True) -> dict[str, str]:
+    """Write one signed delivery per demo dataset into ``landing/<dataset>/``; return the data files' paths."""
     contracts = load_contracts()
     pop = Population(rows, seed)
     written = {}
@@ -263,14 +293,13 @@ def generate(lake: Lake, rows: int = 200, seed: int = 20261121, messy: bool = Tr
         stem = f"{name}_{drop_date.replace('-', '')}"
         if contract.source_format == "jsonl":
             payload = render_jsonl(contract, data, broken_line=4 if messy and len(data) > 5 else None)
-            path = f"landing/{name}/{stem}.jsonl"
+            file_name = f"{stem}.jsonl"
         else:
             payload = render_csv(
                 contract, data,
                 extra_column="备注" if messy and name == "tax_filings" else None,
                 ragged_row=7 if messy and len(data) > 8 and name == "social_insured" else None,
             )
-            path = f"landing/{name}/{stem}.csv"
-        lake.write_bytes(path, payload)
-        written[name] = path
+            file_name = f"{stem}.csv"
+        written[name] = deliver(lake, contract, file_name, payload, rows=len(data), sign=sign)
     return written

@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(.venv/bin/govlake airflow-env)"
-export GOVLAKE_PSEUDONYM_KEY="${GOVLAKE_PSEUDONYM_KEY:-$(cat .govlake/secrets/pseudonym.key 2>/dev/null || true)}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://127.0.0.1:${AIRFLOW__API__PORT}/execution/"
 echo "Airflow UI: http://127.0.0.1:${AIRFLOW__API__PORT}  (user admin; password in ${AIRFLOW_HOME}/simple_auth_manager_passwords.json.generated)"

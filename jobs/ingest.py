@@ -1,280 +1,287 @@
-"""Ingest: landing-zone extracts -> typed Parquet in ``raw/``, bad rows -> ``quarantine/``.
+"""Ingest: new deliveries in ``landing/`` -> one typed Parquet batch each in ``raw/``.
 
-Parsing runs on Spark executors (one task per file, through the lake's file system, so a
-local folder and S3 behave alike); casting to the contract's schema is Spark SQL. Every
-rejected row is kept with the file, line and column that failed, never the value in the
-message. A batch is identified by the content of its files, so rerunning it replaces it.
+1. The landing zone is scanned (``jobs.landing``): each new delivery (a signed manifest and
+   its files, or one unsigned file where the contract allows it) becomes a batch, registered
+   in the ledger so it is never ingested twice; refused deliveries are recorded with the reason.
+2. Each batch is parsed on Spark executors (one task per file, through the lake's file system,
+   so a local folder and S3 behave alike) by the format's reader; casting to the contract's
+   schema is Spark SQL. Bad rows go to ``quarantine/`` with file, line and column (never the
+   value in the message). A file-level problem found while parsing (a file that changed since
+   it was registered, a row count that differs from the signed manifest) refuses the whole
+   delivery: nothing of it is written to ``raw/``.
+
+Everything runs under the dataset's lock, and a batch left at ``delivered`` by a killed run is
+ingested by the next one.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
+import logging
+import time
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import pyarrow as pa
 
+from govlake import paths
 from govlake.contracts import Column, Contract
+from govlake.errors import DeliveryError
+from govlake.faults import failpoint
+from govlake.locks import dataset_lock
+from govlake.records import (BatchManifest, BatchRef, DeliveryRef, FileRecord, LedgerEntry, LedgerState, Status,
+                             audit, iter_manifests, load_ledger, save_ledger, save_manifest, utcnow)
+from govlake.signing import Keyring
 from govlake.storage import Lake
-from jobs.common import BatchRef, PipelineError, audit, log, save_manifest, utcnow
+from jobs.landing import Delivery, landing_report, scan_landing
+from jobs.readers import ReadSettings, open_delivered
 
+log = logging.getLogger("govlake")
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_ingest_time")
 MAX_REASONS_IN_MANIFEST = 50
+ROWS_PER_ARROW_BATCH = 8192
 
 
-def _normalise_header(name: str) -> str:
-    return name.replace("\ufeff", "").strip().lower()
+@dataclass
+class IngestResult:
+    """What an ingest run did: the batches that now need validating and masking, and what it refused."""
+
+    batches: list[BatchRef] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one plain sentence per refused delivery
+    landing: list[str] = field(default_factory=list)  # one line per landing entry: what happened to it
+    summary: str = ""
+
+    def to_dict(self) -> dict:
+        return {"batches": [b.to_dict() for b in self.batches], "refused": self.refused, "landing": self.landing,
+                "summary": self.summary}
 
 
-def header_lookup(contract: Contract) -> dict[str, str]:
-    """Normalised header name or alias -> contract column."""
-    lookup = {}
-    for col in contract.columns:
-        for alias in (col.name, *col.aliases):
-            lookup[_normalise_header(alias)] = col.name
-    return lookup
+def ingest(contract: Contract, lake: Lake, spark, keyring: Keyring | None = None) -> IngestResult:
+    ds = contract.dataset
+    with dataset_lock(lake, ds, "ingest"):
+        ledger = load_ledger(lake, ds)
+        scan = scan_landing(lake, contract, ledger, keyring or Keyring.load())
+        now = dt.datetime.now(dt.timezone.utc)
+        refused = []
+        for r in scan.refused:
+            ledger.record(LedgerEntry(key=r.key, delivery_id=r.delivery_id, kind="delivery", files=r.files,
+                                      first_seen=utcnow(), state=LedgerState.REFUSED, reason=r.reason,
+                                      checked_against=r.checked_against))
+            lake.write_json(paths.refused_delivery(ds, r.key), {"dataset": ds, "delivery": r.delivery_id,
+                                                                 "files": r.files, "reason": r.reason,
+                                                                 "refused_at": utcnow()})
+            audit(lake, "delivery_refused", ds, delivery=r.delivery_id, reason=r.reason)
+            log.error("refused: %s", r.reason)
+            refused.append(r.reason)
+        for delivery in scan.new:
+            _register(contract, lake, ledger, delivery, now)
+        save_ledger(lake, ledger)
+        lake.write_json(paths.landing_report(ds, now), landing_report(contract, scan, now))
+        for outcome in scan.outcomes:
+            if outcome.outcome in ("not ingested", "duplicate"):
+                log.warning("landing: %s", outcome.line())
+        log.info("landing/%s: %s", ds, scan.summary())
+        failpoint("ingest.registered")
+
+        for manifest in iter_manifests(lake, ds):
+            if manifest.status == Status.DELIVERED:
+                reason = ingest_batch(contract, lake, spark, manifest)
+                if reason:
+                    refused.append(reason)
+                    entry = ledger.get(manifest.delivery.key)
+                    if entry:
+                        entry.state, entry.reason = LedgerState.REFUSED, reason
+                    save_ledger(lake, ledger)
+        pending = [BatchRef.of(m) for m in iter_manifests(lake, ds)
+                   if m.status in (Status.INGESTED, Status.VALIDATED)]
+    return IngestResult(pending, refused, [o.line() for o in scan.outcomes], scan.summary())
 
 
-def map_header(contract: Contract, header: list[str], file: str) -> dict:
-    """Match a file's header to the contract: position -> column, plus the drift found."""
-    lookup = header_lookup(contract)
-    positions: dict[str, int] = {}
-    extra = []
-    for i, raw_name in enumerate(header):
-        name = lookup.get(_normalise_header(raw_name))
-        if name is None:
-            extra.append(raw_name.strip())
-        elif name not in positions:
-            positions[name] = i
-    missing = [c.name for c in contract.columns if c.name not in positions]
-    required_missing = [c for c in missing if not contract.column(c).nullable]
-    if required_missing:
-        raise PipelineError(
-            f"{file}: line 1: header lacks required column(s) {', '.join(required_missing)} "
-            f"(found: {', '.join(h.strip() for h in header)})"
-        )
-    return {"positions": positions, "extra_columns": extra, "missing_columns": missing}
+def _register(contract: Contract, lake: Lake, ledger, delivery: Delivery, now: dt.datetime) -> BatchManifest:
+    ds = contract.dataset
+    sequence = ledger.take_sequence()
+    batch_id = delivery.batch_id
+    manifest = BatchManifest(
+        dataset=ds, batch_id=batch_id, mode=contract.delivery.mode,
+        delivery=DeliveryRef(key=delivery.key, delivery_id=delivery.delivery_id, sequence=sequence,
+                             signed=delivery.signed, signer=delivery.signer, manifest=delivery.manifest,
+                             notes=delivery.notes),
+        ingest_date=now.date().isoformat(),
+        files=[FileRecord(path=f.path, member=f.member, uri=lake.uri(f.path), sha256=f.sha256, size=f.size,
+                          compression=f.compression, declared_rows=f.declared_rows) for f in delivery.files],
+        raw_path=paths.raw_batch(ds, now.date().isoformat(), batch_id),
+    )
+    manifest.advance(Status.DELIVERED, note=f"delivery {delivery.delivery_id}")
+    save_manifest(lake, manifest)
+    stats = {f.path: f.stats for f in delivery.files if f.stats}
+    files = delivery.digests
+    if delivery.manifest:
+        files = {delivery.manifest: "", **files}
+    ledger.record(LedgerEntry(key=delivery.key, delivery_id=delivery.delivery_id, kind=delivery.kind, files=files,
+                              stats=stats, first_seen=utcnow(), state=LedgerState.ACCEPTED, sequence=sequence,
+                              batch_id=batch_id))
+    audit(lake, "delivery_accepted", ds, delivery=delivery.delivery_id, batch_id=batch_id, signed=delivery.signed,
+          signer=delivery.signer, files=[f.label.rsplit("/", 1)[-1] for f in delivery.files])
+    return manifest
 
 
-def _decoded_lines(stream, encoding: str, bad_lines: set[int]) -> Iterator[str]:
-    """Decode line by line so one bad byte costs one line, not the file.
+class _Hashing:
+    """Reads a stream while hashing every byte, so the parse proves it read what was registered."""
 
-    Safe for the ASCII-compatible encodings departments use (UTF-8, GBK, GB18030, Big5): a
-    newline byte never occurs inside one of their multi-byte characters.
+    def __init__(self, stream):
+        self._stream, self.sha, self.size = stream, hashlib.sha256(), 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._stream.read(n) if n is not None and n >= 0 else self._stream.read()
+        self.sha.update(data)
+        self.size += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+
+def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[str, str | None]):
+    """The executor-side parser: a closure over small, picklable settings.
+
+    For every file it yields its records and then one control row (``_control``) with what the
+    driver must check: the digest of the bytes read, the encoding, drift, or a file-level error.
     """
-    codec = "utf-8" if encoding.lower().replace("_", "-") in ("utf-8-sig", "utf8-sig") else encoding
-    pending = b""
-    number = 0
-    first = True
-    while True:
-        chunk = stream.read(1 << 20)
-        if not chunk:
-            break
-        pending += chunk
-        *lines, pending = pending.split(b"\n")
-        for raw in lines:
-            number += 1
-            if first:
-                raw, first = raw.removeprefix(b"\xef\xbb\xbf"), False
-            try:
-                yield raw.decode(codec) + "\n"
-            except UnicodeDecodeError:
-                bad_lines.add(number)
-                yield raw.decode(codec, errors="replace") + "\n"
-    if pending:
-        if first:
-            pending = pending.removeprefix(b"\xef\xbb\xbf")
-        number += 1
-        try:
-            yield pending.decode(codec)
-        except UnicodeDecodeError:
-            bad_lines.add(number)
-            yield pending.decode(codec, errors="replace")
-
-
-def read_header(lake: Lake, contract: Contract, path: str) -> list[str]:
-    with lake.open_stream(path) as stream:
-        bad: set[int] = set()
-        lines = _decoded_lines(stream, contract.encoding, bad)
-        if contract.source_format == "csv":
-            header = next(csv.reader(lines, delimiter=contract.delimiter), None)
-            if bad:
-                raise PipelineError(f"{path}: line 1: header is not valid {contract.encoding} text")
-            if not header:
-                raise PipelineError(f"{path}: line 1: the file is empty, a header row was expected")
-            return header
-        for line in lines:  # jsonl: the keys of the first parsable record
-            if line.strip():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record, dict):
-                    return list(record)
-        raise PipelineError(f"{path}: no JSON object found in the file")
-
-
-def _parse_files(contract_fields: dict, mappings: dict[str, dict], lake_handle: tuple[str, str | None]):
-    """Build the executor-side parser (a plain closure over small, picklable settings)."""
-    columns = contract_fields["columns"]
-    fmt, encoding, delimiter = contract_fields["format"], contract_fields["encoding"], contract_fields["delimiter"]
-    out_names = [*columns, "_source_file", "_source_row", "_error", "_raw"]
+    columns = settings.column_names
+    out_names = [*columns, "_source_file", "_source_row", "_error", "_raw", "_control"]
+    by_label = {f["label"]: f for f in files}
 
     def parse(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         lk = Lake.open(*lake_handle)
         for batch in batches:
-            for path in batch.column("path").to_pylist():
-                mapping = mappings[path]
-                positions = mapping["positions"]
+            for label in batch.column("label").to_pylist():
+                info = by_label[label]
                 rows: dict[str, list] = {n: [] for n in out_names}
 
-                def emit(values: dict | None, line: int, error: str | None, raw: str | None):
-                    for c in columns:
-                        rows[c].append(None if values is None else values.get(c))
-                    rows["_source_file"].append(path)
-                    rows["_source_row"].append(line)
-                    rows["_error"].append(error)
-                    rows["_raw"].append(raw)
-
-                def flush():
+                def flush(rows=rows):
                     out = pa.RecordBatch.from_pydict(
-                        {n: pa.array(rows[n], type=pa.int64() if n == "_source_row" else pa.string()) for n in out_names}
-                    )
+                        {n: pa.array(rows[n], type=pa.int64() if n == "_source_row" else pa.string())
+                         for n in out_names})
                     for v in rows.values():
                         v.clear()
                     return out
 
-                with lk.open_stream(path) as stream:
-                    bad_lines: set[int] = set()
-                    lines = _decoded_lines(stream, encoding, bad_lines)
-                    if fmt == "csv":
-                        reader = csv.reader(lines, delimiter=delimiter)
-                        header = next(reader, None) or []
-                        width = len(header)
-                        for values in reader:
-                            line = reader.line_num
-                            if not values or (len(values) == 1 and not values[0].strip()):
-                                continue
-                            raw = delimiter.join(values)
-                            if line in bad_lines:
-                                emit(None, line, f"line {line}: not valid {encoding} text", raw)
-                            elif len(values) != width:
-                                emit(None, line, f"line {line}: expected {width} fields, found {len(values)}", raw)
-                            else:
-                                emit({c: values[i] for c, i in positions.items()}, line, None, None)
-                            if len(rows["_source_row"]) >= 8192:
-                                yield flush()
+                def emit(values, line, error, raw, control=None, rows=rows, label=label):
+                    for c in columns:
+                        rows[c].append(None if values is None else values.get(c))
+                    rows["_source_file"].append(label)
+                    rows["_source_row"].append(line)
+                    rows["_error"].append(error)
+                    rows["_raw"].append(raw)
+                    rows["_control"].append(control)
+
+                control: dict = {}
+                count = 0
+                try:
+                    if info["member"]:
+                        with lk.open_stream(info["path"]) as whole:
+                            hashing = _Hashing(whole)
+                            hashing.drain()
+                        raw_stream = lk.open_random(info["path"])
                     else:
-                        lookup = mapping["lookup"]
-                        for line, text in enumerate(lines, start=1):
-                            if not text.strip():
-                                continue
-                            try:
-                                record = json.loads(text)
-                                if not isinstance(record, dict):
-                                    raise ValueError
-                            except ValueError:
-                                emit(None, line, f"line {line}: not a valid JSON object", text.rstrip("\n"))
-                                continue
-                            if line in bad_lines:
-                                emit(None, line, f"line {line}: not valid {encoding} text", text.rstrip("\n"))
-                                continue
-                            values = {}
-                            for key, value in record.items():
-                                col = lookup.get(_normalise_header(key))
-                                if col is None or value is None:
-                                    continue
-                                values[col] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-                            emit(values, line, None, None)
-                            if len(rows["_source_row"]) >= 8192:
+                        raw_stream = lk.open_stream(info["path"])
+                        hashing = _Hashing(raw_stream)
+                    with raw_stream:
+                        opened = open_delivered(raw_stream if info["member"] else hashing, info["path"], settings,
+                                                info["member"])
+                        for rec in opened.records:
+                            count += 1
+                            emit(rec.values, rec.line, rec.problem, rec.raw)
+                            if len(rows["_source_row"]) >= ROWS_PER_ARROW_BATCH:
                                 yield flush()
-                if rows["_source_row"]:
-                    yield flush()
+                        if not info["member"]:
+                            hashing.drain()
+                    control = {"sha256": hashing.sha.hexdigest(), "size": hashing.size, "rows": count,
+                               "encoding": opened.decoding.encoding, "notes": opened.notes,
+                               "extra": opened.extra_columns, "missing": opened.missing_columns}
+                except DeliveryError as exc:
+                    control = {"error": str(exc), "rows": count}
+                emit(None, None, None, None, json.dumps(control, ensure_ascii=False))
+                yield flush()
 
     return parse
 
 
-def _typed(col: Column):
-    """Spark expression casting the column's text to its contract type (null when unparsable)."""
+def _text(col: Column):
+    """The column's text as Spark sees it: trimmed, empty as null."""
     from pyspark.sql import functions as F
 
-    text = F.when(F.trim(F.col(col.name)) == "", None).otherwise(F.trim(F.col(col.name)))
+    trimmed = F.trim(F.col(col.name))
+    return F.when(trimmed == "", None).otherwise(trimmed)
+
+
+_FULLWIDTH = "０１２３４５６７８９．－＋：／，"
+_HALFWIDTH = "0123456789.-+:/,"
+
+
+def _typed(col: Column):
+    """Spark expression casting the column's text to its contract type (null when unparsable).
+
+    Numbers and dates accept full-width digits (１２３) and thousands separators (12,345.60 or
+    12 345,60 is not guessed at: only groups of three after a comma or space are taken as
+    separators). Text columns keep what was delivered, leading zeros included.
+    """
+    from pyspark.sql import functions as F
+
+    text = _text(col)
     t = col.type
     if t == "string":
         return text
+    plain = F.translate(text, _FULLWIDTH, _HALFWIDTH)
     if t in ("int", "long", "double") or t.startswith("decimal"):
-        cleaned = F.regexp_replace(text, "[,，\\s]", "")
+        grouped = plain.rlike(r"^[+-]?[0-9]{1,3}([, ][0-9]{3})+(\.[0-9]+)?$")
+        cleaned = F.when(grouped, F.regexp_replace(plain, "[, ]", "")).otherwise(plain)
         return cleaned.try_cast(t.replace("long", "bigint"))
     if t == "boolean":
-        low = F.lower(text)
+        low = F.lower(plain)
         return (F.when(low.isin("true", "1", "yes", "y", "是"), True)
                 .when(low.isin("false", "0", "no", "n", "否"), False))
     fmts = list(col.formats) or (["yyyy-MM-dd"] if t == "date" else ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd'T'HH:mm:ss"])
     if t == "date":
-        return F.coalesce(*[F.try_to_date(text, f) for f in fmts])
+        return F.coalesce(*[F.try_to_date(plain, f) for f in fmts])
     # Extracts carry local wall-clock times without a zone: keep them as TIMESTAMP_NTZ.
-    return F.coalesce(*[F.try_to_timestamp(text, F.lit(f)) for f in fmts]).cast("timestamp_ntz")
+    return F.coalesce(*[F.try_to_timestamp(plain, F.lit(f)) for f in fmts]).cast("timestamp_ntz")
 
 
-def batch_id_for(lake: Lake, files: list[str]) -> tuple[str, dict[str, str]]:
-    """A batch is named by what it contains: the same extracts always make the same batch."""
-    digests = {}
-    whole = hashlib.sha256()
-    for path in files:
-        h = hashlib.sha256()
-        with lake.open_stream(path) as stream:
-            while chunk := stream.read(1 << 20):
-                h.update(chunk)
-        digests[path] = h.hexdigest()
-        whole.update(f"{path.rsplit('/', 1)[-1]}\0{digests[path]}\n".encode())
-    return "b" + whole.hexdigest()[:16], digests
-
-
-def ingest(contract: Contract, lake: Lake, spark, files: list[str] | None = None,
-           ingest_date: str | None = None) -> BatchRef:
+def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest) -> str | None:
+    """Parse and type one registered delivery. Returns the reason when the delivery is refused."""
     from pyspark.sql import functions as F
-
-    ds = contract.dataset
-    landing = f"landing/{ds}"
-    if files is None:
-        files = [f.path for f in lake.list_files(landing, contract.file_pattern, recursive=True)]
-    if not files:
-        raise PipelineError(f"{lake.uri(landing)}: no extract matching '{contract.file_pattern}' to ingest")
-    batch_id, digests = batch_id_for(lake, files)
-    ingest_date = ingest_date or dt.date.today().isoformat()
-    log.info("ingest %s: batch %s from %d file(s)", ds, batch_id, len(files))
-
-    mappings = {}
-    for path in files:
-        header = read_header(lake, contract, path)
-        mappings[path] = {**map_header(contract, header, path), "lookup": header_lookup(contract)}
-        if mappings[path]["extra_columns"]:
-            log.warning("%s: schema drift: columns not in the contract are kept only in the raw extract: %s",
-                        path, ", ".join(mappings[path]["extra_columns"]))
-
-    fields = {"columns": contract.column_names, "format": contract.source_format,
-              "encoding": contract.encoding, "delimiter": contract.delimiter}
     from pyspark.sql.types import LongType, StringType, StructField, StructType
 
+    started = time.monotonic()
+    ds, batch_id = contract.dataset, manifest.batch_id
+    settings = ReadSettings.from_contract(contract)
+    files = [{"label": f.label, "path": f.path, "member": f.member} for f in manifest.files]
     parsed_schema = StructType(
         [StructField(c, StringType()) for c in contract.column_names]
         + [StructField("_source_file", StringType()), StructField("_source_row", LongType()),
-           StructField("_error", StringType()), StructField("_raw", StringType())]
-    )
-    files_df = spark.createDataFrame([(p,) for p in files], "path string").repartition(max(1, len(files)))
-    parsed = files_df.mapInArrow(_parse_files(fields, mappings, lake.handle()), parsed_schema)
+           StructField("_error", StringType()), StructField("_raw", StringType()),
+           StructField("_control", StringType())])
+    files_df = spark.createDataFrame([(f["label"],) for f in files], "label string").repartition(max(1, len(files)))
+    parsed = files_df.mapInArrow(_parse_files(settings, files, lake.handle()), parsed_schema)
 
     checks = []
     typed_cols = []
     for col in contract.columns:
         typed = _typed(col)
         typed_cols.append(typed.alias(col.name))
-        raw_present = F.col(col.name).isNotNull() & (F.trim(F.col(col.name)) != "")
-        checks.append(F.when(raw_present & typed.isNull(), F.lit(f"column {col.name}: not a valid {col.type}")))
+        present = _text(col).isNotNull()
+        checks.append(F.when(present & typed.isNull(), F.lit(f"column {col.name}: not a valid {col.type}")))
         if not col.nullable:
-            checks.append(F.when(~raw_present, F.lit(f"column {col.name}: required value is missing")))
+            checks.append(F.when(~present, F.lit(f"column {col.name}: required value is missing")))
     cell_errors = F.concat_ws("; ", F.array_compact(F.array(*checks)))
     now = utcnow()
     staged = parsed.select(
@@ -289,55 +296,80 @@ def ingest(contract: Contract, lake: Lake, spark, files: list[str] | None = None
         .alias("_reason"),
         F.when(F.col("_error").isNotNull(), F.col("_raw"))
         .otherwise(F.to_json(F.struct(*[F.col(c) for c in contract.column_names]))).alias("_raw"),
+        F.col("_control"),
     ).persist()
     try:
-        good = staged.where(F.col("_reason").isNull()).select(*contract.column_names, *LINEAGE_COLUMNS)
-        bad = staged.where(F.col("_reason").isNotNull()).select(
+        controls = {r["_source_file"]: json.loads(r["_control"])
+                    for r in staged.where(F.col("_control").isNotNull()).select("_source_file", "_control").collect()}
+        problem = _file_problems(manifest, controls)
+        if problem:
+            _refuse_batch(lake, manifest, problem)
+            return problem
+        rows = staged.where(F.col("_control").isNull())
+        good = rows.where(F.col("_reason").isNull()).select(*contract.column_names, *LINEAGE_COLUMNS)
+        bad = rows.where(F.col("_reason").isNotNull()).select(
             "_batch_id", "_source_file", "_source_row", F.lit("ingest").alias("_stage"), "_reason", "_raw")
-
-        # Replace, never duplicate: drop this batch wherever an earlier run put it.
-        for date_dir in lake.list_dirs(f"raw/{ds}"):
+        # Replace, never duplicate: drop this batch wherever an earlier, killed run put it.
+        for date_dir in lake.list_dirs(paths.raw_dataset(ds)):
             lake.delete_dir(f"{date_dir}/batch_id={batch_id}")
-            if date_dir.rsplit("/", 1)[-1].startswith("ingest_date=") and not lake.list_dirs(date_dir) \
-                    and not lake.list_files(date_dir):
-                lake.delete_dir(date_dir)
-        raw_rel = f"raw/{ds}/ingest_date={ingest_date}/batch_id={batch_id}"
-        quarantine_rel = f"quarantine/{ds}/batch_id={batch_id}/stage=ingest"
-        good.write.mode("overwrite").parquet(lake.spark_uri(raw_rel))
+        quarantine_rel = paths.quarantine_rows(ds, batch_id, "ingest")
+        good.write.mode("overwrite").parquet(lake.spark_uri(manifest.raw_path))
         bad.write.mode("overwrite").parquet(lake.spark_uri(quarantine_rel))
-
-        counts = staged.groupBy(F.col("_reason").isNull().alias("ok")).count().collect()
+        failpoint("ingest.written")
+        counts = rows.groupBy(F.col("_reason").isNull().alias("ok")).count().collect()
         n_good = sum(r["count"] for r in counts if r["ok"])
         n_bad = sum(r["count"] for r in counts if not r["ok"])
-        reasons = [r["_reason"] for r in bad.select("_reason").orderBy("_source_file", "_source_row")
-                   .limit(MAX_REASONS_IN_MANIFEST).collect()]
-        per_file = {r["_source_file"]: r["count"] for r in staged.groupBy("_source_file").count().collect()}
+        reasons = [r["_reason"] for r in bad.select("_reason", "_source_file", "_source_row")
+                   .orderBy("_source_file", "_source_row").limit(MAX_REASONS_IN_MANIFEST).collect()]
     finally:
         staged.unpersist()
 
     for reason in reasons[:10]:
         log.warning("quarantined at ingest: %s", reason)
-    manifest = {
-        "dataset": ds,
-        "batch_id": batch_id,
-        "ingest_date": ingest_date,
-        "ingested_at": now,
-        "files": [
-            {"path": p, "uri": lake.uri(p), "sha256": digests[p], "rows": per_file.get(p, 0),
-             "extra_columns": mappings[p]["extra_columns"], "missing_columns": mappings[p]["missing_columns"]}
-            for p in files
-        ],
-        "rows_landed": n_good + n_bad,
-        "rows_ingested": n_good,
-        "rows_quarantined_ingest": n_bad,
-        "quarantine_reasons": reasons,
-        "raw_path": raw_rel,
-        "quarantine_paths": [quarantine_rel],
-        "status": "ingested",
-    }
-    path = save_manifest(lake, manifest)
+    for f in manifest.files:
+        c = controls[f.label]
+        f.rows, f.encoding = c["rows"], c["encoding"]
+        f.extra_columns, f.missing_columns, f.notes = c["extra"], c["missing"], c["notes"]
+        for note in c["notes"]:
+            log.warning("%s: %s", f.label, note)
+    manifest.ingested_at = now
+    manifest.rows_landed, manifest.rows_ingested, manifest.rows_quarantined_ingest = n_good + n_bad, n_good, n_bad
+    manifest.quarantine_reasons = reasons
+    manifest.quarantine_paths = [quarantine_rel]
+    manifest.timings["ingest"] = round(time.monotonic() - started, 2)
+    manifest.advance(Status.INGESTED, note=f"{n_good} rows typed, {n_bad} quarantined")
+    save_manifest(lake, manifest)
     audit(lake, "ingest", ds, batch_id=batch_id, rows=n_good, quarantined=n_bad,
-          files=[p.rsplit("/", 1)[-1] for p in files])
-    log.info("ingest %s: %d rows landed, %d typed into %s, %d quarantined", ds, n_good + n_bad, n_good,
-             lake.uri(raw_rel), n_bad)
-    return BatchRef(ds, batch_id, path)
+          files=[f.label.rsplit("/", 1)[-1] for f in manifest.files])
+    log.info("ingest %s: batch %s: %d rows delivered, %d typed into %s, %d quarantined (%.1fs)", ds, batch_id,
+             n_good + n_bad, n_good, lake.uri(manifest.raw_path), n_bad, manifest.timings["ingest"])
+    return None
+
+
+def _file_problems(manifest: BatchManifest, controls: dict[str, dict]) -> str | None:
+    for f in manifest.files:
+        c = controls.get(f.label)
+        if c is None:
+            return f"{f.label}: was not read (the parser returned nothing for it)"
+        if "error" in c:
+            return c["error"]
+        if c["sha256"] != f.sha256:
+            return f"{f.label}: the file changed after it was registered (its SHA-256 digest differs); " \
+                   "deliver it again"
+        if f.declared_rows is not None and c["rows"] != f.declared_rows:
+            return f"{f.label}: the signed delivery manifest declares {f.declared_rows} rows, the file holds " \
+                   f"{c['rows']} records"
+    return None
+
+
+def _refuse_batch(lake: Lake, manifest: BatchManifest, reason: str) -> None:
+    ds = manifest.dataset
+    manifest.refused_reason = reason
+    manifest.advance(Status.QUARANTINED, note=reason)
+    save_manifest(lake, manifest)
+    lake.write_json(paths.refused_delivery(ds, manifest.delivery.key),
+                    {"dataset": ds, "delivery": manifest.delivery.delivery_id, "batch_id": manifest.batch_id,
+                     "files": {f.label: f.sha256 for f in manifest.files}, "reason": reason, "refused_at": utcnow()})
+    audit(lake, "delivery_refused", ds, delivery=manifest.delivery.delivery_id, batch_id=manifest.batch_id,
+          reason=reason)
+    log.error("refused: %s", reason)

@@ -15,18 +15,27 @@ score distributions and masked examples, never a raw value) goes to ``reports/``
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import Iterator
 
+from govlake import paths
 from govlake.contracts import Contract
+from govlake.errors import IllegalTransition, PrivacyGateBlocked
+from govlake.faults import failpoint
+from govlake.locks import dataset_lock
+from govlake.records import (VALIDATED_OR_LATER, BatchManifest, BatchRef, MaskingSummary, Status,
+                             VerificationSummary, audit, load_manifest, save_manifest, utcnow)
 from govlake.storage import Lake
-from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
 from jobs.ingest import LINEAGE_COLUMNS
-from masking.discovery import discover
+from masking.discovery import ColumnRole, DiscoveryPolicy, discover
 from masking.keys import domain_key
 from masking.operators import MaskContext, get_operator
 from masking.report import render_html
 from masking.risk import measure, passes, with_class_stats
 from masking.verification import describe, verify
+
+log = logging.getLogger("govlake")
 
 EXAMPLES_PER_COLUMN = 3
 
@@ -130,32 +139,46 @@ def _class_ok(policy):
 
 
 def mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
+    """Discovery, risk gate, masking and verification of one validated batch (PrivacyGateBlocked when stopped)."""
+    with dataset_lock(lake, contract.dataset, f"mask {ref.batch_id}"):
+        return _mask(contract, lake, spark, ref)
+
+
+def _roles(contract: Contract) -> list[ColumnRole]:
+    return [ColumnRole(c.name, c.personal.entity if c.personal else None, c.name in contract.free_text_columns,
+                       c.name in contract.discovery.ignore_columns) for c in contract.columns]
+
+
+def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
+    started = time.monotonic()
     manifest = load_manifest(lake, ref)
-    if manifest.get("status") not in ("validated", "masked", "published", "blocked"):
-        raise PipelineError(f"{contract.dataset} batch {ref.batch_id}: status is '{manifest.get('status')}', "
-                            "only validated batches are masked")
+    if manifest.status not in VALIDATED_OR_LATER:
+        raise IllegalTransition(f"{contract.dataset} batch {ref.batch_id}: status is '{manifest.status.value}'; "
+                                "only validated batches are masked")
     ds, batch_id = contract.dataset, ref.batch_id
     ctx = MaskContext(key=domain_key(contract.pseudonym_domain) if _needs_key(contract) else None)
     report = {"dataset": ds, "batch_id": batch_id, "generated_at": utcnow(),
               "pseudonym_domain": contract.pseudonym_domain, "key_version": ctx.key.version if ctx.key else None,
               "note": "Counts, score distributions and masked examples only; no raw value is ever written here."}
-    report_rel = f"reports/{ds}/masking/{batch_id}.json"
+    report_rel = paths.masking_report(ds, batch_id)
 
-    base = spark.read.parquet(lake.spark_uri(manifest["raw_path"])).select(*contract.column_names, *LINEAGE_COLUMNS)
-    rejected = manifest.get("validation", {}).get("quarantined_rows", [])
-    if rejected:
-        keys = spark.createDataFrame([(r["file"], r["line"]) for r in rejected], "_source_file string, _source_row long")
-        base = base.join(F.broadcast(keys), ["_source_file", "_source_row"], "left_anti")
+    base = spark.read.parquet(lake.spark_uri(manifest.raw_path)).select(*contract.column_names, *LINEAGE_COLUMNS)
+    rejected_rel = paths.quarantine_rows(ds, batch_id, "validate")
+    if manifest.rows_quarantined_validate and lake.exists(rejected_rel):
+        rejected = spark.read.parquet(lake.spark_uri(rejected_rel)).select("_source_file", "_source_row")
+        base = base.join(F.broadcast(rejected), ["_source_file", "_source_row"], "left_anti")
     base = base.persist()
     try:
         rows_in = base.count()
 
         # 1. Discovery on a sample; the sampled values stay in this function's memory only.
         sample = [r.asDict() for r in base.select(*contract.column_names).limit(contract.discovery.sample_rows).collect()]
-        report["discovery"] = discover(contract, sample)
+        policy = contract.discovery
+        report["discovery"] = discover(_roles(contract), sample,
+                                       DiscoveryPolicy(policy.threshold, policy.min_fraction, policy.on_undeclared))
         del sample
         undeclared = report["discovery"]["undeclared"]
         for u in undeclared:
@@ -189,47 +212,58 @@ def mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
             qis, sensitive = list(contract.quasi_identifiers), list(contract.risk.sensitive)
             masked = (with_class_stats(masked, qis, sensitive).where(_class_ok(contract.risk))
                       .drop("_class_size", "_class_l"))
-        work_rel = f"work/{ds}/batch_id={batch_id}"
+        work_rel = paths.work_batch(ds, batch_id)
         masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
         written = spark.read.parquet(lake.spark_uri(work_rel))
+        failpoint("mask.written")
 
         # 4. Verification of what was written.
-        report["verification"] = verify(contract, written, overrides)
+        declared = [(c.name, *overrides.get(c.name, (c.personal.operator, c.personal.params)))
+                    for c in contract.personal_columns]
+        report["verification"] = verify(written, declared, contract.free_text_columns, contract.discovery.threshold)
         report.update(_masking_summary(contract, written, overrides, ctx, rows_in, report))
     finally:
         base.unpersist()
 
+    html_rel = paths.masking_report(ds, batch_id, "html")
+    manifest.work_path = work_rel
+    manifest.masking = MaskingSummary(
+        report=report_rel, report_html=html_rel, rows=report["rows"],
+        entities_masked=report["totals"]["entities_masked"], rows_suppressed=report["risk"]["suppressed_rows"],
+        overrides={c: {"operator": o, "params": p} for c, (o, p) in overrides.items()},
+        key_version=report["key_version"], masked_at=report["generated_at"])
+    passed = report["verification"]["passed"]
+    manifest.verification = VerificationSummary(passed=passed, summary=describe(report["verification"]))
+    manifest.timings["mask"] = round(time.monotonic() - started, 2)
+    if not passed:
+        _block(lake, manifest, report, report_rel,
+               f"post-mask verification failed: {manifest.verification.summary}; nothing was published")
     lake.write_json(report_rel, report)
-    html_rel = report_rel[:-5] + ".html"
     lake.write_text(html_rel, render_html(report))
-    manifest.update({"status": "masked", "work_path": work_rel,
-                     "masking": {"report": report_rel, "report_html": html_rel, "rows": report["rows"],
-                                 "entities_masked": report["totals"]["entities_masked"],
-                                 "rows_suppressed": report["risk"]["suppressed_rows"],
-                                 "overrides": {c: {"operator": o, "params": p} for c, (o, p) in overrides.items()},
-                                 "key_version": report["key_version"], "masked_at": report["generated_at"]},
-                     "verification": {"passed": report["verification"]["passed"],
-                                      "summary": describe(report["verification"])}})
+    manifest.blocked_reason = None
+    manifest.advance(Status.MASKED, note=f"{report['rows']} rows, {report['totals']['entities_masked']} values masked")
     save_manifest(lake, manifest)
     audit(lake, "mask", ds, batch_id=batch_id, rows=report["rows"], entities=report["totals"]["entities_masked"],
-          key_version=report["key_version"], verification=report["verification"]["passed"],
-          k=(report["risk"].get("after") or {}).get("k"))
-    log.info("mask %s: %d rows (%d suppressed), %d values and entities masked, verification %s, report %s", ds,
-             report["rows"], report["risk"]["suppressed_rows"], report["totals"]["entities_masked"],
-             "passed" if report["verification"]["passed"] else "FAILED", lake.uri(report_rel))
+          key_version=report["key_version"], verification=passed, k=(report["risk"].get("after") or {}).get("k"))
+    log.info("mask %s: %d rows (%d suppressed), %d values and entities masked, verification passed, report %s "
+             "(%.1fs)", ds, report["rows"], report["risk"]["suppressed_rows"], report["totals"]["entities_masked"],
+             lake.uri(report_rel), manifest.timings["mask"])
     return ref
 
 
-def _block(lake: Lake, manifest: dict, report: dict, report_rel: str, reason: str) -> None:
+def _block(lake: Lake, manifest: BatchManifest, report: dict, report_rel: str, reason: str) -> None:
     report["blocked"] = reason
+    html_rel = paths.masking_report(manifest.dataset, manifest.batch_id, "html")
     lake.write_json(report_rel, report)
-    lake.write_text(report_rel[:-5] + ".html", render_html(report))
-    manifest.update({"status": "blocked", "blocked_reason": reason,
-                     "masking": {"report": report_rel, "report_html": report_rel[:-5] + ".html"}})
+    lake.write_text(html_rel, render_html(report))
+    manifest.blocked_reason = reason
+    if manifest.masking is None:
+        manifest.masking = MaskingSummary(report=report_rel, report_html=html_rel)
+    manifest.advance(Status.BLOCKED, note=reason)
     save_manifest(lake, manifest)
-    audit(lake, "mask_blocked", manifest["dataset"], batch_id=manifest["batch_id"], reason=reason)
-    raise PipelineError(f"{manifest['dataset']} batch {manifest['batch_id']}: not published: {reason} "
-                        f"(report: {lake.uri(report_rel)})")
+    audit(lake, "mask_blocked", manifest.dataset, batch_id=manifest.batch_id, reason=reason)
+    raise PrivacyGateBlocked(f"{manifest.dataset} batch {manifest.batch_id}: not published: {reason} "
+                             f"(report: {lake.uri(report_rel)})")
 
 
 def _masking_summary(contract: Contract, written, overrides: dict, ctx: MaskContext, rows_in: int, report: dict) -> dict:

@@ -12,12 +12,20 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from pathlib import Path
 
+from govlake import paths
 from govlake.config import settings
 from govlake.contracts import Contract
+from govlake.errors import CheckFailed, ContractError
+from govlake.faults import failpoint
+from govlake.locks import dataset_lock
+from govlake.records import (BatchRef, QuarantinedRow, Status, ValidationSummary, audit, load_manifest,
+                             save_manifest, utcnow)
 from govlake.storage import Lake
-from jobs.common import BatchRef, PipelineError, audit, load_manifest, log, save_manifest, utcnow
+
+log = logging.getLogger("govlake")
 
 ROW_KEY = ("_source_file", "_source_row")
 _RESULT_KEYS_KEPT = (
@@ -25,20 +33,30 @@ _RESULT_KEYS_KEPT = (
     "unexpected_percent_nonmissing", "missing_count", "missing_percent",
 )
 MAX_ROW_REFS = 20
+SUITE_ENTRY_KEYS = {"type", "kwargs", "meta", "severity", "notes", "description"}
 
 
 def load_suite_config(contract: Contract, directory: Path | None = None) -> dict:
     path = Path(directory or settings().expectations_dir) / f"{contract.suite}.json"
     if not path.exists():
-        raise PipelineError(f"{contract.path}: expectation suite '{contract.suite}' not found at {path}")
+        raise ContractError(f"{contract.path}: expectation suite '{contract.suite}' not found at {path}")
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise PipelineError(f"{path}: not valid JSON: {exc}") from exc
+        raise ContractError(f"{path}: not valid JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("expectations", []), list):
+        raise ContractError(f"{path}: a suite is an object with a list of 'expectations'")
     for i, exp in enumerate(doc.get("expectations", [])):
-        column = exp.get("kwargs", {}).get("column")
-        if column is not None and column not in contract.column_names:
-            raise PipelineError(f"{path}: expectations[{i}] names column '{column}', which is not in the contract")
+        unknown = sorted(set(exp) - SUITE_ENTRY_KEYS) if isinstance(exp, dict) else ["(not an object)"]
+        if unknown:
+            raise ContractError(f"{path}: expectations[{i}]: unknown key(s) {', '.join(unknown)} "
+                                f"(known: {', '.join(sorted(SUITE_ENTRY_KEYS))})")
+        kwargs = exp.get("kwargs", {})
+        for column in [kwargs.get("column"), *(kwargs.get("column_list") or [])]:
+            if column is not None and column not in contract.column_names:
+                raise ContractError(f"{path}: expectations[{i}] names column '{column}', which is not in the contract")
+        if exp.get("meta", {}).get("on_failure", "quarantine_rows") not in ("quarantine_rows", "warn"):
+            raise ContractError(f"{path}: expectations[{i}]: meta.on_failure must be 'quarantine_rows' or 'warn'")
     return doc
 
 
@@ -124,12 +142,19 @@ def render_data_docs(sanitised: dict) -> str:
 
 
 def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
+    """Run the suite on one batch. A failed critical expectation rejects it (CheckFailed)."""
+    with dataset_lock(lake, contract.dataset, f"validate {ref.batch_id}"):
+        return _validate(contract, lake, spark, ref)
+
+
+def _validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     from pyspark.sql import functions as F
 
+    started = time.monotonic()
     manifest = load_manifest(lake, ref)
     ds, batch_id = contract.dataset, ref.batch_id
     suite_doc = load_suite_config(contract)
-    df = spark.read.parquet(lake.spark_uri(manifest["raw_path"]))
+    df = spark.read.parquet(lake.spark_uri(manifest.raw_path))
 
     context = _gx_context()
     asset = context.data_sources.add_spark("lake").add_dataframe_asset(ds)
@@ -157,8 +182,8 @@ def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
             warnings.append(label)
     del raw_result  # it holds raw values; nothing below may use it
 
-    report_rel = f"reports/{ds}/validation/{batch_id}.json"
-    docs_rel = f"reports/{ds}/validation/{batch_id}.html"
+    report_rel = paths.validation_report(ds, batch_id)
+    docs_rel = paths.validation_report(ds, batch_id, "html")
     sanitised = {
         "success": not critical,
         "results": results,
@@ -174,11 +199,11 @@ def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
                  "run_time": utcnow()},
     }
     lake.write_json(report_rel, {**sanitised, "govlake": {
-        "rows_validated": df.count(), "rows_quarantined": len(failing),
+        "rows_validated": manifest.rows_ingested, "rows_quarantined": len(failing),
         "critical_failures": critical, "warnings": warnings}})
     lake.write_text(docs_rel, render_data_docs(sanitised))
 
-    quarantine_rel = f"quarantine/{ds}/batch_id={batch_id}/stage=validate"
+    quarantine_rel = paths.quarantine_rows(ds, batch_id, "validate")
     if failing:
         keys = spark.createDataFrame(
             [(f, n, "; ".join(sorted(set(labels)))) for (f, n), labels in failing.items()],
@@ -191,29 +216,37 @@ def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
         bad.write.mode("overwrite").parquet(lake.spark_uri(quarantine_rel))
     else:
         lake.delete_dir(quarantine_rel)
+    failpoint("validate.written")
     for (f, n), labels in sorted(failing.items())[:10]:
         log.warning("quarantined at validation: %s: line %d: failed %s", f, n, "; ".join(labels))
 
-    manifest.update({
-        "validation": {"report": report_rel, "data_docs": docs_rel, "success": not critical,
-                       "critical_failures": critical, "warnings": warnings,
-                       "quarantined_rows": [{"file": f, "line": n, "failed": sorted(set(l))}
-                                            for (f, n), l in sorted(failing.items())]},
-        "rows_quarantined_validate": len(failing),
-        "quarantine_paths": sorted(set(manifest["quarantine_paths"]) | ({quarantine_rel} if failing else set())),
-        "status": "validated" if not critical else "rejected",
-    })
+    manifest.validation = ValidationSummary(
+        report=report_rel, data_docs=docs_rel, success=not critical, critical_failures=critical, warnings=warnings,
+        quarantined_rows=len(failing),
+        examples=[QuarantinedRow(file=f, line=n, failed=sorted(set(labels)))
+                  for (f, n), labels in sorted(failing.items())[:MAX_ROW_REFS]])
+    manifest.rows_quarantined_validate = len(failing)
+    manifest.quarantine_paths = sorted({p for p in manifest.quarantine_paths if p != quarantine_rel}
+                                       | ({quarantine_rel} if failing else set()))
+    manifest.timings["validate"] = round(time.monotonic() - started, 2)
+    if critical:
+        reason = f"critical expectation(s) failed: {'; '.join(critical)}"
+        manifest.rejected_reason = reason
+        manifest.advance(Status.REJECTED, note=reason)
+    else:
+        manifest.rejected_reason = None
+        manifest.advance(Status.VALIDATED, note=f"{len(failing)} rows quarantined")
     save_manifest(lake, manifest)
     audit(lake, "validate", ds, batch_id=batch_id, success=not critical, quarantined=len(failing),
           critical_failures=critical)
     if critical:
-        lake.write_json(f"quarantine/{ds}/batch_id={batch_id}/_REJECTED.json",
+        lake.write_json(paths.rejected_marker(ds, batch_id),
                         {"batch_id": batch_id, "reasons": critical, "report": report_rel, "time": utcnow()})
-        raise PipelineError(
-            f"{ds} batch {batch_id}: critical expectation(s) failed: {'; '.join(critical)}; "
-            f"the batch is quarantined and will not be published (report: {lake.uri(report_rel)})")
-    log.info("validate %s: %d expectations, %d rows quarantined, report %s", ds, len(results), len(failing),
-             lake.uri(report_rel))
+        raise CheckFailed(
+            f"{ds} batch {batch_id} (delivery {manifest.delivery.delivery_id}): {reason}; the batch is rejected and "
+            f"will not be published (report: {lake.uri(report_rel)})")
+    log.info("validate %s: %d expectations, %d rows quarantined, report %s (%.1fs)", ds, len(results), len(failing),
+             lake.uri(report_rel), manifest.timings["validate"])
     return ref
 
 

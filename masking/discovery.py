@@ -7,9 +7,8 @@ sampled values themselves never leave this module.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Iterable
-
-from govlake.contracts import Contract
 
 SCORE_BUCKETS = ("0.5-0.6", "0.6-0.7", "0.7-0.8", "0.8-0.9", "0.9-1.0")
 
@@ -46,25 +45,40 @@ def scan_rows(rows: Iterable[dict], columns: list[str], threshold: float) -> dic
     }
 
 
-def discover(contract: Contract, sample: list[dict]) -> dict:
+@dataclass(frozen=True)
+class ColumnRole:
+    """What the dataset's description says of a column, as far as discovery needs to know."""
+
+    name: str
+    declared_entity: str | None = None  # declared personal data, with its entity type
+    free_text: bool = False  # scanned and masked as free text
+    ignored: bool = False  # reviewed: looks personal but is not
+
+
+@dataclass(frozen=True)
+class DiscoveryPolicy:
+    threshold: float = 0.5  # minimum detector score
+    min_fraction: float = 0.1  # share of a column's sampled cells with a finding
+    on_undeclared: str = "block"
+
+
+def discover(columns: list[ColumnRole], sample: list[dict], policy: DiscoveryPolicy) -> dict:
     """Classify every column of a sampled batch; undeclared personal data is listed for blocking."""
-    policy = contract.discovery
-    scanned = scan_rows(sample, contract.column_names, policy.threshold)
-    columns, undeclared = [], []
-    for col in contract.columns:
+    scanned = scan_rows(sample, [c.name for c in columns], policy.threshold)
+    out, undeclared = [], []
+    for col in columns:
         stat = scanned[col.name]
-        if col.personal:
+        if col.declared_entity:
             status = "declared"
-        elif col.name in contract.free_text_columns:
+        elif col.free_text:
             status = "free_text"
-        elif col.name in policy.ignore_columns:
+        elif col.ignored:
             status = "ignored"
         elif stat["fraction"] >= policy.min_fraction and stat["entities"]:
             status = "undeclared"
             undeclared.append({"column": col.name, "entities": sorted(stat["entities"]), "fraction": stat["fraction"]})
         else:
             status = "clean"
-        columns.append({"column": col.name, "status": status,
-                        "declared_entity": col.personal.entity if col.personal else None, **stat})
+        out.append({"column": col.name, "status": status, "declared_entity": col.declared_entity, **stat})
     return {"sample_rows": len(sample), "threshold": policy.threshold, "min_fraction": policy.min_fraction,
-            "on_undeclared": policy.on_undeclared, "columns": columns, "undeclared": undeclared}
+            "on_undeclared": policy.on_undeclared, "columns": out, "undeclared": undeclared}

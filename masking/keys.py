@@ -16,13 +16,11 @@ import os
 import re
 from dataclasses import dataclass
 
+from govlake.errors import MissingKeyError
+
 ENV_KEY = "GOVLAKE_PSEUDONYM_KEY"
 ENV_VERSION = "GOVLAKE_PSEUDONYM_KEY_VERSION"
 AIRFLOW_CONN_ID = "govlake_pseudonym"
-
-
-class MissingKeyError(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import json
 from collections import Counter
 from typing import Iterator
 
-from govlake.contracts import Contract
 from masking.operators import get_operator
 
 
@@ -36,34 +35,32 @@ def _free_text_rescan(columns: list[str], threshold: float):
     return rescan
 
 
-def verify(contract: Contract, masked, overrides: dict | None = None) -> dict:
+def verify(masked, declared: list[tuple[str, str, dict]], free_text_columns: list[str], threshold: float) -> dict:
+    """Check a masked batch: ``declared`` is (column, operator, params) for every declared column."""
     from pyspark.sql import functions as F
 
-    overrides = overrides or {}
-    threshold = contract.discovery.threshold
-    declared = []
+    columns = []
     checks = []
-    for col in contract.personal_columns:
-        op_name, params = overrides.get(col.name, (col.personal.operator, col.personal.params))
+    for name, op_name, params in declared:
         pattern = get_operator(op_name).verify_pattern(params)
         if pattern is None:
             continue
-        checks.append((col.name, op_name,
-                       F.sum(F.when(F.col(col.name).isNotNull() & ~F.col(col.name).cast("string").rlike(pattern), 1)
-                             .otherwise(0)).alias(col.name)))
+        checks.append((name, op_name,
+                       F.sum(F.when(F.col(name).isNotNull() & ~F.col(name).cast("string").rlike(pattern), 1)
+                             .otherwise(0)).alias(name)))
     if checks:
         row = masked.agg(*[c for _, _, c in checks]).first()
         for name, op_name, _ in checks:
-            declared.append({"column": name, "operator": op_name, "unmasked_values": int(row[name] or 0)})
+            columns.append({"column": name, "operator": op_name, "unmasked_values": int(row[name] or 0)})
     free_text = {}
-    if contract.free_text:
-        cols = contract.free_text_columns
+    if free_text_columns:
+        cols = list(free_text_columns)
         found = masked.select(*cols).mapInPandas(_free_text_rescan(cols, threshold),
                                                  "column string, entity string, n long")
         for r in found.groupBy("column", "entity").agg(F.sum("n").alias("n")).collect():
             free_text.setdefault(r["column"], {})[r["entity"]] = int(r["n"])
-    leaks = sum(d["unmasked_values"] for d in declared) + sum(sum(v.values()) for v in free_text.values())
-    return {"passed": leaks == 0, "threshold": threshold, "declared_columns": declared,
+    leaks = sum(d["unmasked_values"] for d in columns) + sum(sum(v.values()) for v in free_text.values())
+    return {"passed": leaks == 0, "threshold": threshold, "declared_columns": columns,
             "free_text_findings": free_text, "findings": leaks}
 
 

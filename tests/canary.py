@@ -6,7 +6,7 @@ from collections import Counter
 
 from govlake.contracts import load_contracts
 from govlake.storage import Lake
-from govlake.synthetic import (Population, hotline_rows, registry_rows, render_csv, render_jsonl,
+from govlake.synthetic import (Population, deliver, hotline_rows, registry_rows, render_csv, render_jsonl,
                                social_rows)
 from masking.checksums import resident_id_check_char
 
@@ -45,12 +45,9 @@ def write_canary_extracts(lake: Lake, rows: int = 1000, seed: int = 7) -> dict[s
     hotline[1].update(**common, caller_name=CANARY_EN_NAME, caller_phone=CANARY_PHONE, caller_id=None,
                       complaint=f"Hello, my name is {CANARY_EN_NAME}. Please call me on +86 137 0000 1111 "
                                 f"or write to {CANARY_EMAIL}. I live at {CANARY_ADDRESS}.")
-    paths = {
-        "social_insured": ("landing/social_insured/canary.csv", render_csv(contracts["social_insured"], social)),
-        "business_registry": ("landing/business_registry/canary.csv",
-                              render_csv(contracts["business_registry"], registry)),
-        "hotline_tickets": ("landing/hotline_tickets/canary.jsonl", render_jsonl(contracts["hotline_tickets"], hotline)),
+    files = {
+        "social_insured": ("canary.csv", render_csv(contracts["social_insured"], social), len(social)),
+        "business_registry": ("canary.csv", render_csv(contracts["business_registry"], registry), len(registry)),
+        "hotline_tickets": ("canary.jsonl", render_jsonl(contracts["hotline_tickets"], hotline), len(hotline)),
     }
-    for path, payload in paths.values():
-        lake.write_bytes(path, payload)
-    return {ds: p for ds, (p, _) in paths.items()}
+    return {ds: deliver(lake, contracts[ds], name, payload, rows=n) for ds, (name, payload, n) in files.items()}

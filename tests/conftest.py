@@ -25,11 +25,17 @@ def govlake_home(tmp_path_factory):
     os.environ.setdefault("GOVLAKE_SPARK_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
     os.environ["GOVLAKE_SPARK_DRIVER_MEMORY"] = "2g"
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    os.environ["GOVLAKE_LOCK_WAIT"] = "60"
+    from govlake.signing import RELEASE_KEY_ENV, ensure_private_key
+
+    ensure_private_key(home / "secrets" / "release-signing.pem")
+    os.environ[RELEASE_KEY_ENV] = str(home / "secrets" / "release-signing.pem")
     # Airflow imported by the tests must not touch ~/airflow.
     os.environ["AIRFLOW_HOME"] = str(home / "airflow")
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
     os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
-    for var in ("GOVLAKE_S3_ENDPOINT", "GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR"):
+    for var in ("GOVLAKE_S3_ENDPOINT", "GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR", "GOVLAKE_KEYS_DIR",
+                "GOVLAKE_FAILPOINTS"):
         os.environ.pop(var, None)
     return home
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow.dataset as pads
 import pytest
 
+from govlake.records import read_catalog_entry
 from masking.keys import TOKEN_PATTERN, domain_key, token
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
 from tests.leakscan import find_canaries
@@ -23,8 +24,8 @@ DATASETS = ("social_insured", "business_registry", "hotline_tickets")
 def airflow_run(tmp_path_factory):
     import os
 
+    from entrypoints.demo import run_dags
     from govlake.config import settings
-    from govlake.demo import run_dags
     from govlake.storage import Lake
 
     home = tmp_path_factory.mktemp("e2e-home")
@@ -48,8 +49,8 @@ def airflow_run(tmp_path_factory):
 
 
 def curated(lake, ds):
-    entry = lake.read_json(f"catalog/{ds}.json")
-    return entry, pads.dataset(entry["path"], format="parquet").to_table()
+    entry = read_catalog_entry(lake, ds)
+    return entry, pads.dataset(entry.path, format="parquet").to_table()
 
 
 def test_every_dag_run_succeeds(airflow_run):
@@ -60,15 +61,15 @@ def test_every_dag_run_succeeds(airflow_run):
 def test_curated_rows_schema_and_masking(airflow_run):
     lake = airflow_run["lake"]
     entry, table = curated(lake, "social_insured")
-    batch = entry["source_batches"][0]
-    assert table.num_rows == entry["row_count"] == 1000 - batch["rows_suppressed"] == batch["rows_published"]
+    batch = entry.source_batches[0]
+    assert table.num_rows == entry.row_count == 1000 - batch["rows_suppressed"] == batch["rows_published"]
     assert batch["rows_suppressed"] <= 50  # the risk gate may suppress at most 5%
-    assert table.schema.names == [c["name"] for c in entry["schema"]]
+    assert table.schema.names == [c["name"] for c in entry.schema_]
     assert str(table.schema.field("birth_date").type) == "string"  # birth-year bands chosen by the risk gate
     rows = table.to_pylist()
     assert all(TOKEN_PATTERN.match(r["resident_id"]) and TOKEN_PATTERN.match(r["employer_credit_code"]) for r in rows)
     assert all(r["name"] == "[REDACTED]" and "****" in r["mobile"] for r in rows)
-    assert all(r["_batch_id"] == entry["source_batches"][0]["batch_id"] for r in rows)
+    assert all(r["_batch_id"] == entry.source_batches[0]["batch_id"] for r in rows)
 
 
 def test_pseudonym_of_a_planted_id_is_equal_across_departments(airflow_run):
@@ -88,15 +89,23 @@ def test_no_canary_in_outputs_or_task_logs(airflow_run):
     assert find_canaries(outputs + logs, CANARIES) == []
 
 
-def test_a_refused_batch_fails_the_run_without_retries(tmp_path, monkeypatch):
-    """No extract in the landing zone: the ingest task fails at once with a clear message."""
-    from govlake.demo import run_dags
+def test_a_refused_delivery_fails_the_run_without_retries_or_traceback(tmp_path, monkeypatch):
+    """An unsigned delivery where the contract requires signatures: the run fails at once, and the
+    log says which file and why, with no traceback."""
+    from entrypoints.demo import run_dags
+    from govlake.contracts import load_contracts
+    from govlake.storage import Lake
+    from govlake.synthetic import deliver
 
     monkeypatch.setenv("GOVLAKE_HOME", str(tmp_path))
     monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(tmp_path / "lake"))
     monkeypatch.delenv("AIRFLOW_HOME", raising=False)
+    deliver(Lake.from_settings(), load_contracts()["tax_filings"], "unsigned.csv", "纳税人识别号\n1\n".encode(),
+            sign=False)
     codes = run_dags(["govlake__tax_filings"], dt.date.today().isoformat(), echo=lambda *_: None)
     assert codes["govlake__tax_filings"] != 0
     log = (tmp_path / "logs" / "govlake__tax_filings.log").read_text()
-    assert "landing/tax_filings: no extract matching '*.csv' to ingest" in log
-    assert "up_for_retry" not in log.lower() and "UP_FOR_RETRY" not in log
+    assert "landing/tax_filings/unsigned.csv: unsigned: no signed delivery manifest lists this file" in log
+    assert "up_for_retry" not in log.lower()
+    task_logs = "".join(p.read_text() for p in (tmp_path / "airflow" / "logs").rglob("*.log"))
+    assert "Traceback" not in log + task_logs

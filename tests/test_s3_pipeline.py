@@ -18,7 +18,7 @@ pytestmark = pytest.mark.s3
 def test_pipeline_on_s3(s3_server, tmp_path):
     env = {**os.environ, **s3_server["env"],
            "GOVLAKE_LAKE_ROOT": f"s3://{s3_server['bucket']}/lake-e2e", "GOVLAKE_HOME": str(tmp_path)}
-    govlake = [sys.executable, "-m", "govlake.cli"]
+    govlake = [sys.executable, "-m", "entrypoints.cli"]
     gen = subprocess.run([*govlake, "generate", "--rows", "200", "--dataset", "tax_filings"], env=env,
                          cwd=REPO_ROOT, capture_output=True, text=True)
     assert gen.returncode == 0, gen.stderr
@@ -35,4 +35,7 @@ def test_pipeline_on_s3(s3_server, tmp_path):
     assert entry["path"].startswith(f"s3://{s3_server['bucket']}/lake-e2e/curated/tax_filings/version=")
     table = pads.dataset(entry["path"][len("s3://"):], filesystem=fs, format="parquet").to_table()
     assert table.num_rows == entry["row_count"] == 119  # 40 companies x 3 quarters, 1 bad row
+    verify = subprocess.run([*govlake, "verify-release", "tax_filings"], env=env, cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0 and "OK: every file matches" in verify.stdout, verify.stdout + verify.stderr
     assert all(v.startswith("pk1_") for v in table.column("credit_code").to_pylist())

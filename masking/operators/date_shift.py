@@ -2,8 +2,6 @@
 import hashlib
 import hmac
 
-import pandas as pd
-
 from masking.keys import DomainKey, normalise
 from masking.operators.base import MaskContext, Operator
 
@@ -20,12 +18,15 @@ class DateShift(Operator):
 
     name = "date_shift"
     needs_key = True
+    PARAMS = {"person_column": str, "max_days": int}
+    REQUIRED = ("person_column",)
 
     def output_type(self, input_type: str, params: dict) -> str:
         return input_type
 
     def column(self, col, entity: str, params: dict, ctx: MaskContext):
         from pyspark.sql import functions as F
+        import pandas as pd  # here, not at the top: contracts import this module when DAG files are parsed
         from pyspark.sql.functions import pandas_udf
 
         if ctx.key is None:

@@ -10,6 +10,16 @@ class GeneralizeDate(Operator):
     ``width`` (``width: 10`` gives 1980-1989; ``band5`` is ``band`` of width 5)."""
 
     name = "generalize_date"
+    PARAMS = {"granularity": str, "width": int}
+    GRANULARITIES = ("year", "month", "band", "band5")
+
+    def check_params(self, params: dict) -> list[str]:
+        problems = super().check_params(params)
+        if params.get("granularity", "year") not in self.GRANULARITIES:
+            problems.append(f"granularity must be one of {', '.join(self.GRANULARITIES)}")
+        if not problems and int(params.get("width", 5)) < 1:
+            problems.append("width must be at least 1")
+        return problems
 
     def output_type(self, input_type: str, params: dict) -> str:
         return "int" if params.get("granularity", "year") == "year" else "string"

@@ -14,6 +14,15 @@ class GeneralizeNumber(Operator):
     """Replace an amount by its band: 23456.00 -> "20000-50000" (bands are the contract's ``bands``)."""
 
     name = "generalize_number"
+    PARAMS = {"bands": list}
+
+    def check_params(self, params: dict) -> list[str]:
+        problems = super().check_params(params)
+        bands = params.get("bands", DEFAULT_BANDS)
+        if not problems and (not bands or not all(isinstance(b, (int, float)) and not isinstance(b, bool)
+                                                  for b in bands) or list(bands) != sorted(set(bands))):
+            problems.append("bands must be a non-empty list of increasing numbers")
+        return problems
 
     def output_type(self, input_type: str, params: dict) -> str:
         return "string"

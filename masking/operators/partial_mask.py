@@ -7,6 +7,15 @@ class PartialMask(Operator):
     """Keep the first and last characters, mask the middle: 138****5678."""
 
     name = "partial_mask"
+    PARAMS = {"keep_first": int, "keep_last": int, "mask_char": str}
+
+    def check_params(self, params: dict) -> list[str]:
+        problems = super().check_params(params)
+        if not problems and any(int(params.get(k, 0)) < 0 for k in ("keep_first", "keep_last")):
+            problems.append("keep_first and keep_last must not be negative")
+        if not problems and len(params.get("mask_char", "*")) != 1:
+            problems.append("mask_char must be one character")
+        return problems
 
     def column(self, col, entity: str, params: dict, ctx: MaskContext):
         from pyspark.sql import functions as F

@@ -1,6 +1,4 @@
 # No `from __future__ import annotations` here: pandas_udf reads the type hints at run time.
-import pandas as pd
-
 from masking.keys import token
 from masking.operators.base import MaskContext, Operator
 
@@ -19,6 +17,7 @@ class Pseudonym(Operator):
         return "string"
 
     def column(self, col, entity: str, params: dict, ctx: MaskContext):
+        import pandas as pd  # here, not at the top: contracts import this module when DAG files are parsed
         from pyspark.sql.functions import pandas_udf
 
         key = ctx.key

@@ -7,6 +7,7 @@ class Redact(Operator):
     """Replace the value entirely. Columns get ``[REDACTED]`` (null stays null); text spans get ``<ENTITY>``."""
 
     name = "redact"
+    PARAMS = {"replacement": str}
 
     def output_type(self, input_type: str, params: dict) -> str:
         return "string"

@@ -28,10 +28,12 @@ def test_dag_settings(dagbag, contracts):
         dag = dagbag.dags[c.dag_id]
         assert dag.doc_md and c.title in dag.doc_md
         assert "govlake" in dag.tags and c.department in dag.tags
-        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "validate", "mask", "publish"]
+        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "validate", "mask", "publish", "outcome"]
         for t in dag.tasks:
             assert t.owner == c.department
-            assert t.retries >= 1
+            assert t.retry_policy is not None
+            assert t.retries >= 1 or t.task_id == "outcome"
+        assert dag.max_active_runs == 1
 
 
 def test_parsing_imports_no_engine():

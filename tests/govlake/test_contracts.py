@@ -28,7 +28,7 @@ def _write(tmp_path, doc):
 
 
 BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_code": "1"},
-        "source": {"format": "csv"}, "schema": [{"name": "a", "type": "string"}]}
+        "source": {"format": "csv"}, "delivery": {"mode": "increment"}, "schema": [{"name": "a", "type": "string"}]}
 
 
 @pytest.mark.parametrize("change,message", [
@@ -40,6 +40,25 @@ BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_co
     ({"quasi_identifiers": ["zz"]}, "quasi-identifier 'zz' is not in the schema"),
     ({"free_text": [{"column": "zz"}]}, "free_text column 'zz'"),
     ({"schema": [{"name": "a", "personal": {"entity": "PERSON"}}]}, "missing required field 'operator'"),
+    ({"delivery": {"mode": "sometimes"}}, "delivery.mode 'sometimes' is not one of snapshot, increment"),
+    ({"delivery": None}, "missing required field 'delivery'"),
+    ({"delivery": {"mode": "snapshot", "signature": "maybe"}}, "delivery.signature 'maybe'"),
+    ({"sheme": []}, "unknown key 'sheme'"),
+    ({"owner": {"department": "d", "level": "city", "region_code": "1", "emial": "x"}}, "owner: unknown key 'emial'"),
+    ({"schema": [{"name": "a", "nulable": False}]}, "schema[0]: unknown key 'nulable'"),
+    ({"schema": [{"name": "a", "personal": {"entity": "PERSON", "operator": "shred"}}]},
+     "schema[0].personal: unknown masking operator 'shred'"),
+    ({"schema": [{"name": "a", "personal": {"entity": "PHONE_NUMBER", "operator": "partial_mask",
+                                            "params": {"keep_frist": 3}}}]},
+     "schema[0].personal.params: partial_mask: unknown parameter 'keep_frist'"),
+    ({"schema": [{"name": "a", "personal": {"entity": "DATE", "operator": "generalize_date",
+                                            "params": {"granularity": "decade"}}}]}, "granularity must be one of"),
+    ({"schema": [{"name": "a", "personal": {"entity": "DATE", "operator": "date_shift"}}]},
+     "parameter 'person_column' is required"),
+    ({"free_text": [{"column": "a", "operators": {"PERSON": "shred"}}]},
+     "free_text[0].operators.PERSON: unknown masking operator 'shred'"),
+    ({"source": {"format": "csv", "delimiter": ";;"}}, "delimiter must be one character"),
+    ({"source": {"format": "csv", "missing_columns": "ignore"}}, "source.missing_columns 'ignore'"),
 ])
 def test_errors_name_the_file_and_field(tmp_path, change, message):
     path = _write(tmp_path, {**BASE, **change})

@@ -7,9 +7,9 @@ import duckdb
 import pyarrow.dataset as pads
 import pytest
 
-from jobs.common import PipelineError
+from govlake.errors import IllegalTransition
+from govlake.records import BatchRef, read_catalog_entry, read_current
 from jobs.pipeline import run_all
-from jobs.publish import read_current
 from masking.keys import TOKEN_PATTERN, domain_key, token
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
 from tests.leakscan import find_canaries
@@ -26,13 +26,14 @@ def published(tmp_path_factory, spark):
     os.environ["GOVLAKE_LAKE_ROOT"] = str(root)
     lake = Lake.from_settings()
     write_canary_extracts(lake)
-    pointers = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
-    yield lake, pointers
+    outcomes = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
+    assert all(o.ok for o in outcomes.values()), {ds: o.refused for ds, o in outcomes.items()}
+    yield lake, {ds: o.published for ds, o in outcomes.items()}
     os.environ["GOVLAKE_LAKE_ROOT"] = old
 
 
 def curated(lake, ds):
-    return pads.dataset(read_current(lake, ds)["path"], format="parquet").to_table().to_pylist()
+    return pads.dataset(read_current(lake, ds).path, format="parquet").to_table().to_pylist()
 
 
 def test_declared_columns_are_masked(published):
@@ -65,8 +66,8 @@ def test_no_canary_leaves_the_pipeline(published):
 
 def test_masking_report_counts(published):
     lake, _ = published
-    entry = lake.read_json("catalog/hotline_tickets.json")
-    report = lake.read_json(lake.rel(entry["reports"]["masking"][0]))
+    entry = read_catalog_entry(lake, "hotline_tickets")
+    report = lake.read_json(lake.rel(entry.reports["masking"][0]))
     ft = report["free_text"][0]
     assert ft["column"] == "complaint" and ft["rows_with_findings"] == report["rows"]
     assert {"PERSON", "PHONE_NUMBER", "CN_RESIDENT_ID", "LOCATION", "EMAIL_ADDRESS"} <= set(ft["entities_found"])
@@ -76,33 +77,32 @@ def test_masking_report_counts(published):
 
 def test_catalog_and_readers(published):
     lake, pointers = published
-    entry = lake.read_json("catalog/social_insured.json")
-    assert entry["version"] == pointers["social_insured"]["version"]
-    assert entry["owner"] == {"department": "social_security", "level": "provincial", "region_code": "440000"}
-    birth = {c["name"]: c for c in entry["schema"]}["birth_date"]
+    entry = read_catalog_entry(lake, "social_insured")
+    assert entry.version == pointers["social_insured"]["version"] and entry.mode == "snapshot"
+    assert entry.owner == {"department": "social_security", "level": "provincial", "region_code": "440000"}
+    birth = {c["name"]: c for c in entry.schema_}["birth_date"]
     assert birth["type"] == "string" and birth["masking"]["reason"] == "risk gate"
-    assert entry["source_batches"][0]["files"][0].endswith("landing/social_insured/canary.csv")
-    n = duckdb.sql(f"select count(*) from read_parquet('{entry['path']}/*.parquet')").fetchone()[0]
-    assert n == entry["row_count"] == len(curated(lake, "social_insured"))
+    assert entry.source_batches[0]["files"][0].endswith("landing/social_insured/canary.csv")
+    assert entry.source_batches[0]["signed"] and entry.release_manifest.endswith("/_release.json")
+    n = duckdb.sql(f"select count(*) from read_parquet('{entry.path}/*.parquet')").fetchone()[0]
+    assert n == entry.row_count == len(curated(lake, "social_insured"))
 
 
 def test_republish_is_idempotent_and_versions_swap_atomically(published, spark, contracts):
-    from jobs.common import BatchRef
     from jobs.mask import mask
     from jobs.publish import publish
 
     lake, pointers = published
     c = contracts["social_insured"]
-    batch = lake.read_json("catalog/social_insured.json")["source_batches"][0]["batch_id"]
-    ref = BatchRef("social_insured", batch, f"raw/social_insured/_batches/{batch}.json")
-    same = publish(c, lake, spark, ref)
-    assert same["version"] == pointers["social_insured"]["version"]  # nothing changed, nothing rewritten
+    ref = BatchRef.for_batch("social_insured", read_catalog_entry(lake, "social_insured").source_batches[0]["batch_id"])
+    same = publish(c, lake, spark)
+    assert same.version == pointers["social_insured"]["version"]  # nothing changed, nothing rewritten
     mask(c, lake, spark, ref)
-    new = publish(c, lake, spark, ref)
-    assert new["version"] != pointers["social_insured"]["version"]
-    assert read_current(lake, "social_insured")["version"] == new["version"]
-    entry = lake.read_json("catalog/social_insured.json")
-    assert entry["previous_versions"][0] == pointers["social_insured"]["version"]
+    new = publish(c, lake, spark)
+    assert new.version != pointers["social_insured"]["version"]
+    assert read_current(lake, "social_insured").version == new.version
+    entry = read_catalog_entry(lake, "social_insured")
+    assert entry.previous_versions[0] == pointers["social_insured"]["version"]
     assert lake.exists(f"curated/social_insured/version={pointers['social_insured']['version']}")
 
 
@@ -113,6 +113,6 @@ def test_unvalidated_batch_is_not_masked(lake, spark, contracts):
 
     generate(lake, rows=20, datasets=["tax_filings"])
     c = contracts["tax_filings"]
-    ref = ingest(c, lake, spark)
-    with pytest.raises(PipelineError, match="only validated batches are masked"):
+    ref = ingest(c, lake, spark).batches[0]
+    with pytest.raises(IllegalTransition, match="only validated batches are masked"):
         mask(c, lake, spark, ref)

@@ -7,14 +7,15 @@ import pyarrow.dataset as pads
 import yaml
 
 from govlake.config import REPO_ROOT
+from govlake.records import read_current
 from jobs.pipeline import run_all
-from jobs.publish import read_current
 
 CONTRACT = {
     "dataset": "civil_marriage_registrations",
     "title": "婚姻登记 (marriage registrations)",
     "owner": {"department": "civil_affairs", "level": "district", "region_code": "440304"},
     "source": {"format": "csv", "encoding": "gb18030", "delimiter": "|", "file_pattern": "*.txt"},
+    "delivery": {"mode": "increment", "signature": "optional"},
     "schema": [
         {"name": "registration_no", "type": "string", "nullable": False, "aliases": ["登记编号"]},
         {"name": "applicant_id", "type": "string", "aliases": ["申请人身份证号"],
@@ -49,8 +50,9 @@ def test_fifth_department_end_to_end(lake, spark, tmp_path, monkeypatch):
             "M2026001|11010519491231002X|张伟|20261101|申请人张伟，电话13812345678",
             "M2026002|440304198001011234|李娜|20261102|无"]
     lake.write_bytes("landing/civil_marriage_registrations/drop.txt", "\n".join(rows).encode("gb18030"))
-    pointer = run_all("civil_marriage_registrations")
-    out = pads.dataset(read_current(lake, "civil_marriage_registrations")["path"]).to_table().to_pylist()
-    assert pointer["version"] and len(out) == 2
+    outcome = run_all("civil_marriage_registrations")
+    assert outcome.ok, outcome.refused
+    out = pads.dataset(read_current(lake, "civil_marriage_registrations").path).to_table().to_pylist()
+    assert outcome.published["version"] and len(out) == 2
     assert out[0]["applicant_name"] == "[REDACTED]" and out[0]["applicant_id"].startswith("pk1_")
     assert "张伟" not in out[0]["note"] and "13812345678" not in out[0]["note"]

@@ -8,10 +8,22 @@ import pytest
 import yaml
 
 from govlake.config import REPO_ROOT
+from govlake.errors import PrivacyGateBlocked
+from govlake.records import Status, load_manifest, read_catalog_entry
 from govlake.synthetic import generate
-from jobs.common import PipelineError
 from jobs.pipeline import run_ingest, run_mask, run_publish, run_validate
 from tests.leakscan import find_canaries
+
+
+def validated(dataset):
+    refs = run_ingest(dataset)["batches"]
+    assert len(refs) == 1
+    return run_validate(refs[0])
+
+
+def published(dataset):
+    run_mask(validated(dataset))
+    return run_publish(dataset)
 
 
 @pytest.fixture
@@ -38,12 +50,12 @@ def _undeclare_mobile(doc):
 def test_undeclared_personal_data_blocks_publication(lake, spark, contracts_copy):
     contracts_copy("tax_filings", _undeclare_mobile)
     generate(lake, rows=60, datasets=["tax_filings"])
-    ref = run_validate(run_ingest("tax_filings"))
-    with pytest.raises(PipelineError, match=r"undeclared personal data in column\(s\) contact_phone \(PHONE_NUMBER\)"):
+    ref = validated("tax_filings")
+    with pytest.raises(PrivacyGateBlocked, match=r"undeclared personal data in column\(s\) contact_phone \(PHONE_NUMBER\)"):
         run_mask(ref)
-    m = lake.read_json(ref["manifest"])
-    assert m["status"] == "blocked" and not lake.exists("catalog/tax_filings.json")
-    report = lake.read_json(m["masking"]["report"])
+    m = load_manifest(lake, ref["manifest"])
+    assert m.status == Status.BLOCKED and not lake.exists("catalog/tax_filings.json")
+    report = lake.read_json(m.masking.report)
     assert report["discovery"]["undeclared"][0]["column"] == "contact_phone"
     phones = [line.split(",")[6] for line in
               lake.read_bytes("landing/tax_filings/tax_filings_20261121.csv").decode("utf-8-sig").splitlines()[1:]]
@@ -56,9 +68,9 @@ def test_undeclared_personal_data_can_be_allowed_with_a_warning(lake, spark, con
         doc["discovery"] = {"on_undeclared": "warn"}
     contracts_copy("tax_filings", change)
     generate(lake, rows=60, datasets=["tax_filings"])
-    pointer = run_publish(run_mask(run_validate(run_ingest("tax_filings"))))
+    pointer = published("tax_filings")
     assert pointer["version"]
-    report = lake.read_json(lake.rel(lake.read_json("catalog/tax_filings.json")["reports"]["masking"][0]))
+    report = lake.read_json(lake.rel(read_catalog_entry(lake, "tax_filings").reports["masking"][0]))
     assert report["discovery"]["undeclared"][0]["column"] == "contact_phone"
 
 
@@ -68,24 +80,24 @@ def test_risk_gate_blocks_when_k_cannot_be_reached(lake, spark, contracts_copy):
         doc["risk"]["generalise"] = []
     contracts_copy("social_insured", change)
     generate(lake, rows=100, datasets=["social_insured"])
-    ref = run_validate(run_ingest("social_insured"))
-    with pytest.raises(PipelineError, match=r"re-identification risk: k=1 \(need 5\)"):
+    ref = validated("social_insured")
+    with pytest.raises(PrivacyGateBlocked, match=r"re-identification risk: k=1 \(need 5\)"):
         run_mask(ref)
-    report = lake.read_json(lake.read_json(ref["manifest"])["masking"]["report"])
+    report = lake.read_json(load_manifest(lake, ref["manifest"]).masking.report)
     assert report["risk"]["passed"] is False and report["risk"]["before"]["k"] == 1
 
 
 def test_risk_gate_generalises_then_suppresses(lake, spark):
     generate(lake, rows=1200, datasets=["social_insured"])
-    run_publish(run_mask(run_validate(run_ingest("social_insured"))))
-    entry = lake.read_json("catalog/social_insured.json")
-    report = lake.read_json(lake.rel(entry["reports"]["masking"][0]))
+    published("social_insured")
+    entry = read_catalog_entry(lake, "social_insured")
+    report = lake.read_json(lake.rel(entry.reports["masking"][0]))
     risk = report["risk"]
     assert risk["passed"] and risk["after"]["k"] >= 5 and risk["after"]["l"] >= 2
     assert risk["steps"], "birth years should have been coarsened"
     assert risk["suppressed_rows"] <= 0.05 * risk["before"]["rows"]
-    assert entry["row_count"] == risk["before"]["rows"] - risk["suppressed_rows"]
-    assert entry["source_batches"][0]["rows_suppressed"] == risk["suppressed_rows"]
+    assert entry.row_count == risk["before"]["rows"] - risk["suppressed_rows"]
+    assert entry.source_batches[0]["rows_suppressed"] == risk["suppressed_rows"]
 
 
 def test_verification_stops_a_broken_operator(lake, spark, monkeypatch):
@@ -94,12 +106,13 @@ def test_verification_stops_a_broken_operator(lake, spark, monkeypatch):
 
     monkeypatch.setattr(Redact, "column", lambda self, col, entity, params, ctx: col)
     generate(lake, rows=60, datasets=["tax_filings"])
-    ref = run_mask(run_validate(run_ingest("tax_filings")))
-    m = lake.read_json(ref["manifest"])
-    assert m["verification"]["passed"] is False
-    assert "contact_name" in m["verification"]["summary"]
-    with pytest.raises(PipelineError, match="post-mask verification failed: contact_name"):
-        run_publish(ref)
+    ref = validated("tax_filings")
+    with pytest.raises(PrivacyGateBlocked, match="post-mask verification failed: contact_name"):
+        run_mask(ref)
+    m = load_manifest(lake, ref["manifest"])
+    assert m.status == Status.BLOCKED and m.verification.passed is False
+    assert "contact_name" in m.verification.summary
+    assert run_publish("tax_filings") is None
     assert not lake.exists("catalog/tax_filings.json") and not lake.exists("curated/tax_filings/_current.json")
 
 
@@ -107,9 +120,9 @@ def test_masking_report_html_is_self_contained_and_holds_no_raw_value(lake, spar
     from tests.canary import CANARIES, write_canary_extracts
 
     write_canary_extracts(lake)
-    run_publish(run_mask(run_validate(run_ingest("hotline_tickets"))))
-    entry = lake.read_json("catalog/hotline_tickets.json")
-    html_path = entry["reports"]["masking_html"][0]
+    published("hotline_tickets")
+    entry = read_catalog_entry(lake, "hotline_tickets")
+    html_path = entry.reports["masking_html"][0]
     text = open(html_path, encoding="utf-8").read()
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "<script" not in text
@@ -123,10 +136,10 @@ def test_masking_report_html_is_self_contained_and_holds_no_raw_value(lake, spar
 def test_report_command_prints_the_latest_report(lake, spark):
     from typer.testing import CliRunner
 
-    from govlake.cli import app
+    from entrypoints.cli import app
 
     generate(lake, rows=60, datasets=["tax_filings"])
-    run_publish(run_mask(run_validate(run_ingest("tax_filings"))))
+    published("tax_filings")
     result = CliRunner().invoke(app, ["report", "tax_filings"])
     assert result.exit_code == 0, result.output
     assert "verification: passed" in result.output and "HTML: " in result.output

@@ -8,9 +8,10 @@ import sys
 import time
 from pathlib import Path
 
-from govlake.airflow_env import airflow_environ
+from entrypoints.airflow_env import airflow_environ
 from govlake.config import settings
 from govlake.contracts import load_contracts
+from govlake.records import iter_manifests, read_catalog_entry, read_report
 from govlake.storage import Lake
 
 
@@ -45,31 +46,36 @@ def run_dags(dag_ids: list[str], logical_date: str, echo=print) -> dict[str, int
 def summary_rows(lake: Lake) -> list[dict]:
     rows = []
     for ds in sorted(load_contracts()):
-        entry = lake.read_json(f"catalog/{ds}.json") if lake.exists(f"catalog/{ds}.json") else None
+        entry = read_catalog_entry(lake, ds)
+        manifests = iter_manifests(lake, ds)
         if not entry:
             status = "not published"
-            manifests = [m for _, m in lake.iter_json(f"raw/{ds}/_batches")]
             if manifests:
-                latest = max(manifests, key=lambda m: m.get("ingested_at", ""))
-                status += f" (batch {latest['batch_id']}: {latest.get('blocked_reason') or latest.get('status')})"
+                latest = manifests[-1]
+                reason = latest.refused_reason or latest.rejected_reason or latest.blocked_reason
+                status += f" (batch {latest.batch_id}: {latest.status.value}{': ' + reason if reason else ''})"
             rows.append({"dataset": ds, "status": status})
             continue
-        batches = entry["source_batches"]
-        masking = [lake.read_json(lake.rel(p)) for p in entry["reports"]["masking"]]
+        batches = entry.source_batches
+        masking = [read_report(lake, lake.rel(p)) for p in entry.reports["masking"]]
         rows.append({
             "dataset": ds,
             "status": "published",
+            "mode": entry.mode,
+            "deliveries": len(manifests),
             "landed": sum(b["rows_landed"] for b in batches),
             "quarantined": sum(b["rows_quarantined"] for b in batches),
-            "published": entry["row_count"],
+            "published": entry.row_count,
             "masked": sum(m["totals"]["entities_masked"] for m in masking),
             "suppressed": sum(b.get("rows_suppressed", 0) for b in batches),
             "k": [(m.get("risk") or {}).get("after", {}) or {} for m in masking][-1].get("k"),
             "verified": all((m.get("verification") or {}).get("passed") for m in masking),
-            "html": entry["reports"].get("masking_html", [""])[-1],
-            "curated": entry["path"],
-            "report": entry["reports"]["masking"][-1],
-            "validation": entry["reports"]["validation"][-1],
+            "signed": all(b["signed"] for b in batches),
+            "html": entry.reports.get("masking_html", [""])[-1],
+            "curated": entry.path,
+            "release": entry.release_manifest,
+            "report": entry.reports["masking"][-1],
+            "validation": entry.reports["validation"][-1],
         })
     return rows
 
@@ -82,11 +88,13 @@ def print_summary(lake: Lake, echo=print) -> None:
         if r["status"] != "published":
             echo(f"{r['dataset']}: {r['status']}")
             continue
-        echo(f"{r['dataset']}")
+        echo(f"{r['dataset']} ({r['mode']}, {r['deliveries']} deliver{'y' if r['deliveries'] == 1 else 'ies'}, "
+             f"{'all signed' if r['signed'] else 'NOT ALL SIGNED'})")
         echo(f"  rows landed {r['landed']}, quarantined {r['quarantined']}, suppressed {r['suppressed']}, "
              f"published {r['published']}; entities masked {r['masked']}; "
              f"k={r['k'] if r['k'] is not None else '-'}; verification {'passed' if r['verified'] else 'FAILED'}")
         echo(f"  curated:    {r['curated']}")
+        echo(f"  release:    {r['release']}  (govlake verify-release {r['dataset']})")
         echo(f"  masking:    {r['report']}")
         echo(f"              {r['html']}")
         echo(f"  validation: {r['validation']}")

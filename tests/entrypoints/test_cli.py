@@ -1,6 +1,6 @@
 from typer.testing import CliRunner
 
-from govlake.cli import app
+from entrypoints.cli import app
 
 runner = CliRunner()
 
@@ -9,6 +9,7 @@ def test_contracts_command_checks_everything():
     result = runner.invoke(app, ["contracts"])
     assert result.exit_code == 0, result.output
     assert "social_insured" in result.output and "9 expectations" in result.output
+    assert "snapshot, signature required" in result.output
 
 
 def test_generate_then_summary(lake):
@@ -27,7 +28,7 @@ def test_unknown_dataset_is_a_clear_error(lake):
 
 def test_catalog_of_unpublished_dataset(lake):
     result = runner.invoke(app, ["catalog", "tax_filings"])
-    assert result.exit_code == 1 and "has not been published" in result.output
+    assert result.exit_code == 2 and "has not been published" in result.output
 
 
 def test_contracts_command_rejects_unknown_operator(tmp_path, monkeypatch):
@@ -40,4 +41,5 @@ def test_contracts_command_rejects_unknown_operator(tmp_path, monkeypatch):
     path.write_text(path.read_text().replace("operator: redact", "operator: shred"))
     monkeypatch.setenv("GOVLAKE_CONTRACTS_DIR", str(tmp_path / "c"))
     result = runner.invoke(app, ["contracts"])
-    assert result.exit_code == 2 and "contact_name: unknown masking operator 'shred'" in result.output
+    assert result.exit_code == 2 and "unknown masking operator 'shred'" in result.output
+    assert "tax_filings.yaml: schema[5].personal" in result.output

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
-from govlake.cli import app
+from entrypoints.cli import app
 
 runner = CliRunner()
 RID = "11010519491231002X"

@@ -1,0 +1,407 @@
+"""The ``govlake`` command line.
+
+Every command ends the same way on govlake's own failures: one ``error: ...`` line on stderr
+and exit status 2 for a refusal (bad input, failed check, privacy gate, missing key) or 1 for
+an infrastructure failure (storage, a held lock). A traceback means a bug in govlake.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(help="govlake: privacy-preserving data lake for government data sharing.",
+                  no_args_is_help=True, add_completion=False)
+
+
+def command(*args, **kwargs):
+    """``app.command`` whose govlake failures end with a clear message and no traceback."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def guarded(*a, **kw):
+            from govlake.errors import GovlakeError, Refusal
+            from govlake.spark import storage_error_from_spark
+
+            try:
+                return fn(*a, **kw)
+            except GovlakeError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
+            except Exception as exc:
+                translated = storage_error_from_spark(exc)
+                if translated is None:
+                    raise
+                typer.echo(f"error: {translated}", err=True)
+                raise typer.Exit(1) from None
+        return app.command(*args, **kwargs)(guarded)
+    return wrap
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("govlake").setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("py4j", "great_expectations", "presidio-analyzer", "jieba"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@command()
+def generate(rows: int = typer.Option(200, help="insured persons; other extracts scale from it"),
+             seed: int = typer.Option(20261121, help="random seed (same seed, same extracts)"),
+             clean: bool = typer.Option(False, "--clean", help="no deliberately bad rows"),
+             dataset: Optional[List[str]] = typer.Option(None, help="only these datasets"),
+             drop_date: str = typer.Option("2026-11-21", help="the delivery's date, in its file name"),
+             unsigned: bool = typer.Option(False, "--unsigned", help="deliver without a signed manifest")):
+    """Write synthetic, signed department deliveries into the landing zone."""
+    from govlake.storage import lake
+    from govlake.synthetic import generate as gen
+
+    lk = lake()
+    for ds, path in gen(lk, rows=rows, seed=seed, messy=not clean, datasets=dataset, drop_date=drop_date,
+                        sign=not unsigned).items():
+        typer.echo(f"{ds}: {lk.uri(path)}")
+
+
+@command()
+def run(dataset: str,
+        stage: str = typer.Option("all", help="all, or one of ingest, validate, mask, publish"),
+        batch: Optional[str] = typer.Option(None, help="batch id (for validate or mask: redo that batch)"),
+        as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON"),
+        verbose: bool = typer.Option(True)):
+    """Run a dataset's pipeline in this process, without Airflow (exit 2 if anything was refused)."""
+    _logging(verbose)
+    from govlake.records import BatchRef
+    from jobs import pipeline
+
+    if stage == "all":
+        outcome = pipeline.run_all(dataset)
+        if as_json:
+            typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            for line in outcome.lines():
+                typer.echo(line)
+        if not outcome.ok:
+            for reason in outcome.refused:
+                typer.echo(f"refused: {reason}", err=True)
+            raise typer.Exit(2)
+        return
+    if stage not in pipeline.STAGES:
+        raise typer.BadParameter(f"--stage must be all or one of {', '.join(pipeline.STAGES)}")
+    if stage in ("ingest", "publish"):
+        result = pipeline.STAGES[stage](dataset)
+    else:
+        if not batch:
+            raise typer.BadParameter(f"--batch is needed to run {stage} alone")
+        result = pipeline.STAGES[stage](BatchRef.for_batch(dataset, batch).to_dict(), force=True)
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+@command()
+def demo(rows: int = typer.Option(2000, help="insured persons; other extracts scale from it"),
+         seed: int = typer.Option(20261121)):
+    """Generate extracts, run every dataset's DAG through Airflow, print a summary."""
+    from entrypoints.demo import demo as run_demo
+
+    raise typer.Exit(run_demo(rows=rows, seed=seed, echo=typer.echo))
+
+
+@command()
+def summary():
+    """Per dataset: rows landed, quarantined, masked; curated and report paths."""
+    from entrypoints.demo import print_summary
+    from govlake.storage import lake
+
+    print_summary(lake(), echo=typer.echo)
+
+
+@command()
+def deliveries(dataset: str, as_json: bool = typer.Option(False, "--json")):
+    """What the landing zone held at the last ingest, and every delivery the ledger knows."""
+    from govlake import paths
+    from govlake.contracts import load_contract
+    from govlake.records import iter_manifests, load_ledger
+    from govlake.storage import lake
+
+    load_contract(dataset)
+    lk = lake()
+    ledger = load_ledger(lk, dataset)
+    batches = {m.batch_id: m for m in iter_manifests(lk, dataset)}
+    reports = lk.list_files(paths.landing_reports(dataset), "*.json", recursive=False)
+    last = lk.read_json(reports[-1].path) if reports else None
+    if as_json:
+        typer.echo(json.dumps({"ledger": ledger.model_dump(mode="json"), "last_scan": last,
+                               "batches": {b: m.status.value for b, m in batches.items()}},
+                              ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{dataset}: {len(ledger.entries)} deliveries in the ledger")
+    for e in sorted(ledger.entries, key=lambda e: (e.sequence or 0, e.first_seen)):
+        m = batches.get(e.batch_id or "")
+        state = f"{e.state.value}" + (f", batch {e.batch_id}: {m.status.value}" if m else "")
+        typer.echo(f"  {e.first_seen[:19]}  {e.delivery_id:<40} {state}" + (f"\n      {e.reason}" if e.reason else ""))
+    if last:
+        typer.echo(f"last scan of landing/{dataset} ({last['scanned_at']}): {last['summary']}")
+        for o in last["entries"]:
+            typer.echo(f"  {o['path']}: {o['outcome']}" + (f": {o['reason']}" if o["reason"] else ""))
+
+
+@command()
+def catalog(dataset: Optional[str] = typer.Argument(None)):
+    """Show the catalog: every published dataset, or one dataset's entry."""
+    from govlake.errors import NotFound
+    from govlake.records import iter_catalog, read_catalog_entry
+    from govlake.storage import lake
+
+    lk = lake()
+    if dataset:
+        entry = read_catalog_entry(lk, dataset)
+        if entry is None:
+            raise NotFound(f"{dataset} has not been published")
+        typer.echo(entry.model_dump_json(indent=2, by_alias=True))
+        return
+    for entry in iter_catalog(lk):
+        typer.echo(f"{entry.dataset:<20} v{entry.version}  {entry.row_count:>8} rows  {entry.mode:<9} "
+                   f"{entry.owner['department']} ({entry.owner['level']})  {entry.path}")
+
+
+@command()
+def contracts():
+    """Check every contract, its suite and the key registry; list the datasets."""
+    from govlake.contracts import load_contracts
+    from govlake.signing import Keyring
+    from jobs.validate import load_suite_config
+
+    found = load_contracts()
+    keyring = Keyring.load()
+    for c in found.values():
+        suite = load_suite_config(c)
+        keys = len(keyring.for_department(c.department))
+        typer.echo(f"{c.dataset:<20} {c.department:<24} {c.level:<10} {c.source_format}/{c.encoding:<10} "
+                   f"{len(c.columns)} columns, {len(c.personal_columns)} personal, "
+                   f"{len(suite.get('expectations', []))} expectations; {c.delivery.mode}, signature "
+                   f"{c.delivery.signature} ({keys} key{'s' if keys != 1 else ''} registered)")
+
+
+@command()
+def report(dataset: str,
+           as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
+           open_html: bool = typer.Option(False, "--open", help="open the HTML report in a browser")):
+    """Show the latest masking report of a dataset (what a privacy officer reviews)."""
+    from govlake.errors import NotFound
+    from govlake.records import iter_manifests, read_report
+    from govlake.storage import lake
+
+    lk = lake()
+    manifests = [m for m in iter_manifests(lk, dataset) if m.masking]
+    if not manifests:
+        raise NotFound(f"no masking report for '{dataset}' yet")
+    latest = max(manifests, key=lambda m: (m.masking.masked_at or m.ingested_at or "", m.delivery.sequence))
+    rel, html_rel = latest.masking.report, latest.masking.report_html
+    data = read_report(lk, rel)
+    if open_html:
+        import webbrowser
+
+        if lk.is_s3:
+            raise NotFound("--open needs a local lake; download the HTML report from " + lk.uri(html_rel))
+        webbrowser.open("file://" + lk.local_path(html_rel))
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    ver, risk = data.get("verification") or {}, data.get("risk") or {}
+    typer.echo(f"masking report {dataset} batch {data['batch_id']} ({data['generated_at']})")
+    if data.get("blocked"):
+        typer.echo(f"  BLOCKED: {data['blocked']}")
+    typer.echo(f"  rows published {data.get('rows', 0)} of {data.get('rows_in', '?')}, "
+               f"suppressed {risk.get('suppressed_rows', 0)}; key version {data.get('key_version')}")
+    if ver:
+        typer.echo(f"  verification: {'passed' if ver['passed'] else 'FAILED'} ({ver['findings']} findings)")
+    if risk.get("before"):
+        typer.echo(f"  k-anonymity over {', '.join(risk['quasi_identifiers'])}: {risk['before']['k']} -> "
+                   f"{(risk.get('after') or {}).get('k')} (required {risk['k_required']})"
+                   + (f"; l-diversity {risk['before']['l']} -> {(risk.get('after') or {}).get('l')} "
+                      f"(required {risk['l_required']})" if risk.get("l_required") else ""))
+    for u in (data.get("discovery") or {}).get("undeclared", []):
+        typer.echo(f"  undeclared: {u['column']} holds {', '.join(u['entities'])} ({u['fraction']:.0%} of sampled cells)")
+    for c in data.get("columns", []):
+        typer.echo(f"  {c['column']:<22} {c['entity']:<16} {c['operator']:<20} {c['values_masked']:>7} masked, "
+                   f"e.g. {', '.join(c['masked_examples'][:2])}")
+    for ft in data.get("free_text", []):
+        found = ", ".join(f"{e} {n}" for e, n in ft["entities_found"].items())
+        typer.echo(f"  {ft['column']:<22} free text: {found}")
+    typer.echo(f"  JSON: {lk.uri(rel)}")
+    typer.echo(f"  HTML: {lk.uri(html_rel)}")
+
+
+@command()
+def query(sql: str):
+    """Query curated datasets with DuckDB; each published dataset is a view of its name."""
+    import duckdb
+
+    from govlake.contracts import load_contracts
+    from govlake.errors import NotFound
+    from govlake.records import read_current
+    from govlake.storage import lake
+
+    lk = lake()
+    if lk.is_s3:
+        raise NotFound("query supports the local lake only for now")
+    con = duckdb.connect()
+    for ds in load_contracts():
+        current = read_current(lk, ds)
+        if current:
+            con.execute(f"create view {ds} as select * from read_parquet('{current.path}/*.parquet')")
+    try:
+        result = con.sql(sql)
+    except duckdb.Error as exc:
+        raise NotFound(f"query failed: {str(exc).splitlines()[0]}") from None
+    typer.echo(result.df().to_string(index=False) if result is not None else "")
+
+
+@command()
+def scan(path: str = typer.Argument(..., help="a CSV, JSON Lines or Parquet file (or a Parquet folder)"),
+         column: Optional[List[str]] = typer.Option(None, "--column", help="only these columns"),
+         fmt: str = typer.Option("jsonl", "--format", help="jsonl or table"),
+         encoding: Optional[str] = typer.Option(None, help="text encoding (default: UTF-8, then GB18030)"),
+         threshold: float = typer.Option(0.5, help="minimum score to report")):
+    """Scan a file for personal data: one finding per line on stdout, a summary on stderr."""
+    import time
+
+    from masking.scanner import ScanError, iter_cells, summarise
+    from masking.scanner import scan as run_scan
+
+    if fmt not in ("jsonl", "table"):
+        raise typer.BadParameter("--format must be jsonl or table")
+    if not Path(path).exists():
+        typer.echo(f"error: {path}: no such file", err=True)
+        raise typer.Exit(2)
+    start = time.perf_counter()
+    findings = []
+    cells = 0
+
+    def counted():
+        nonlocal cells
+        for cell in iter_cells(Path(path), encoding=encoding):
+            cells += 1
+            yield cell
+
+    if fmt == "table":
+        typer.echo(f"{'row':>6}  {'column':<20} {'start':>5} {'end':>5}  {'entity_type':<18} score")
+    try:
+        for f in run_scan(counted(), column, threshold):
+            findings.append(f)
+            if fmt == "jsonl":
+                typer.echo(f.to_json())
+            else:
+                typer.echo(f"{f.row:>6}  {f.column:<20} {f.start:>5} {f.end:>5}  {f.entity_type:<18} {f.score:.2f}")
+    except ScanError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    summary = summarise(findings)
+    typer.echo(f"scanned {cells} cells of {path} in {time.perf_counter() - start:.1f}s: {len(findings)} findings",
+               err=True)
+    for (col, entity), n in sorted(summary.items()):
+        typer.echo(f"  {col}: {entity} x{n}", err=True)
+
+
+@command()
+def keygen(department: str,
+           out: Path = typer.Option(Path("."), help="folder for the private key and the registry file"),
+           key_id: Optional[str] = typer.Option(None, help="default: <department>-<fingerprint>"),
+           valid_days: int = typer.Option(365, help="days the key is accepted for")):
+    """Make a department's delivery signing key pair: a private key to keep, a registry file to hand in."""
+    from govlake.deliveries import key_id_for
+    from govlake.signing import ensure_private_key, registry_document
+
+    private_path = out / f"{department}.pem"
+    if private_path.exists():
+        raise typer.BadParameter(f"{private_path} exists; keys are never overwritten")
+    private = ensure_private_key(private_path)
+    key_id = key_id or key_id_for(department, private)
+    today = dt.date.today()
+    registry = out / f"{department}.yaml"
+    registry.write_text(registry_document(department, key_id, private.public_key(), today,
+                                          today + dt.timedelta(days=valid_days)), encoding="utf-8")
+    typer.echo(f"private key (keep it with {department}, readable by its owner only): {private_path}")
+    typer.echo(f"public registration (review and commit to contracts/keys/): {registry}")
+    typer.echo(f"key id: {key_id}")
+
+
+@command()
+def sign(dataset: str, files: List[Path] = typer.Argument(..., help="the delivery's files, in one folder"),
+         key: Path = typer.Option(..., help="the department's private key (PEM)"),
+         key_id: Optional[str] = typer.Option(None, help="the key's registered id (default: from the key)"),
+         delivery_id: Optional[str] = typer.Option(None, help="the delivery's name (default: from the first file)")):
+    """Sign a delivery: write <delivery>.delivery.json (files, sizes, SHA-256, rows) and its .sig beside the files."""
+    from govlake.contracts import load_contract
+    from govlake.deliveries import SigningKey, file_entry, key_id_for, manifest_name, signed_manifest
+    from govlake.errors import DeliveryError
+    from govlake.signing import load_private_pem
+    from jobs.readers import ReadSettings, read_all
+
+    contract = load_contract(dataset)
+    folders = {f.resolve().parent for f in files}
+    if len(folders) != 1:
+        raise typer.BadParameter("the files of one delivery must be in one folder")
+    private = load_private_pem(key.read_bytes(), str(key))
+    signing = SigningKey(contract.department, key_id or key_id_for(contract.department, private), private)
+    settings = ReadSettings.from_contract(contract)
+    entries = []
+    for f in files:
+        if not f.is_file():
+            raise DeliveryError(f"{f}: not a regular file")
+        data = f.read_bytes()
+        opened, records = read_all(data, str(f), settings)
+        bad = sum(1 for r in records if r.problem)
+        for note in opened.notes:
+            typer.echo(f"note: {f.name}: {note}", err=True)
+        if bad:
+            typer.echo(f"note: {f.name}: {bad} of {len(records)} rows will be quarantined "
+                       f"(first: {next(r.problem for r in records if r.problem)})", err=True)
+        entries.append(file_entry(f.name, data, len(records)))
+    delivery_id = delivery_id or files[0].name.split(".", 1)[0]
+    manifest, signature = signed_manifest(dataset, signing, delivery_id, entries)
+    target = folders.pop() / manifest_name(delivery_id)
+    target.write_bytes(manifest)
+    target.with_name(target.name + ".sig").write_bytes(signature)
+    typer.echo(f"signed {len(entries)} file(s), {sum(e.rows or 0 for e in entries)} rows, with key {signing.key_id}:")
+    typer.echo(f"  {target}\n  {target}.sig")
+    typer.echo("deliver these two files with the data files, after them (the manifest marks the delivery complete)")
+
+
+@command("verify-release")
+def verify_release(target: str = typer.Argument(..., help="a dataset name, or a curated version folder"),
+                   public_key: Optional[Path] = typer.Option(None, "--public-key",
+                                                             help="the platform's release key (base64); default: "
+                                                                  "the one published in the lake's catalog")):
+    """Verify a curated release offline: its manifest's signature and every file's size, digest and rows."""
+    from govlake.release import verify_release_folder
+
+    report = verify_release_folder(target, public_key)
+    for line in report.lines:
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(2)
+
+
+@command("airflow-env")
+def airflow_env():
+    """Print shell exports for running the `airflow` CLI (and `govlake run`) on the embedded default."""
+    from entrypoints.airflow_env import EXPORTED, airflow_environ, key_export_line
+
+    env = airflow_environ(base={})
+    for key in EXPORTED:
+        if key in env:
+            typer.echo(f"export {key}={env[key]!s}")
+    typer.echo(key_export_line())
+    typer.echo(f"export PATH={os.path.dirname(sys.executable)}:$PATH")
+
+
+if __name__ == "__main__":
+    app()
