@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # Spark's JVM starts about twice as fast with these; right for the demo and the tests.
 export GOVLAKE_SPARK_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
-.PHONY: setup demo test test-fast clean distclean airflow-ui s3-jars bench lock
+.PHONY: setup demo test test-fast lint clean distclean airflow-ui s3-jars bench lock
 
 setup: .venv/.synced
 
@@ -26,7 +26,10 @@ s3-jars:
 demo: setup
 	.venv/bin/govlake demo
 
-test: setup s3-jars
+lint: setup
+	.venv/bin/ruff check .
+
+test: setup s3-jars lint
 	.venv/bin/pytest
 
 test-fast: setup

@@ -127,7 +127,7 @@ class RiskPolicy:
     """Re-identification risk gate over the quasi-identifiers."""
 
     k: int = 5
-    l: int | None = None  # noqa: E741 - the l of l-diversity
+    l: int | None = None
     sensitive: tuple[str, ...] = ()
     generalise: tuple[GeneraliseStep, ...] = ()
     max_suppression: float = 0.05  # share of rows that may be suppressed to reach k

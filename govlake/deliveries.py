@@ -16,7 +16,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from govlake.config import settings
-from govlake.records import (DELIVERY_MANIFEST_SUFFIX, DeliveredFile, DeliveryManifest, delivery_manifest_bytes)
+from govlake.records import DELIVERY_MANIFEST_SUFFIX, DeliveredFile, DeliveryManifest, delivery_manifest_bytes
 from govlake.signing import ensure_private_key, key_fingerprint, registry_document, sign
 
 
@@ -56,7 +56,7 @@ def signed_manifest(dataset: str, key: SigningKey, delivery_id: str, files: list
                     created_at: dt.datetime | None = None) -> tuple[bytes, bytes]:
     """(manifest bytes, signature file bytes) for a delivery of ``files``."""
     manifest = DeliveryManifest(dataset=dataset, department=key.department, delivery_id=delivery_id,
-                                created_at=created_at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                                created_at=created_at or dt.datetime.now(dt.UTC).replace(microsecond=0),
                                 key_id=key.key_id, files=files)
     data = delivery_manifest_bytes(manifest)
     return data, sign(key.private, data)

@@ -67,7 +67,7 @@ class DatasetLock:
 
     def _entry(self) -> dict:
         return {"dataset": self.dataset, "owner": actor(), "purpose": self.purpose, "pid": os.getpid(),
-                "host": socket.gethostname(), "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "host": socket.gethostname(), "since": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                 "token": self.token}
 
     def _live_entries(self) -> list[dict]:
@@ -80,7 +80,7 @@ class DatasetLock:
                 info = json.loads(self.lake.read_bytes(e.path))
             except (NotFound, FileNotFoundError, ValueError):
                 continue  # released (or being written) while we looked
-            except Exception:  # noqa: BLE001 - a vanished object on S3 surfaces as a storage error
+            except Exception:
                 continue
             age = (now_ns - (e.mtime_ns or now_ns)) / 1e9
             gone = info.get("host") == socket.gethostname() and not _alive(int(info.get("pid", 0)))

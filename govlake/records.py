@@ -31,7 +31,7 @@ from govlake.storage import Lake
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def actor() -> str:
@@ -42,7 +42,7 @@ def actor() -> str:
         return f"airflow:{dag}/{run}"
     try:
         return f"user:{getpass.getuser()}"
-    except Exception:  # noqa: BLE001 - no user database in some containers
+    except Exception:
         return "user:unknown"
 
 
@@ -476,7 +476,7 @@ def parse_release_manifest(data: bytes, where: str) -> ReleaseManifest:
 
 def audit(lake: Lake, action: str, dataset: str, **details: Any) -> str:
     """Append one event to the audit log: one immutable object per event (S3 has no append)."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     event = AuditEvent(time=now.isoformat(timespec="milliseconds"), actor=actor(), action=action,
                        dataset=dataset, details=details)
     return _save(lake, paths.audit_event(now, action, dataset, uuid.uuid4().hex[:6]), event)

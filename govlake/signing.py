@@ -200,7 +200,7 @@ def verify_delivery(data: bytes, signature: bytes | None, department: str, key_i
                     signed_at: dt.datetime, max_age_days: int | None, where: str,
                     now: dt.datetime | None = None) -> RegisteredKey:
     """Check a delivery manifest's detached signature; raise SignatureError saying what is wrong."""
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     if signature is None:
         raise SignatureError(f"{where}: the signature file {where.rsplit('/', 1)[-1]}.sig is missing")
     key = keyring.find(key_id)
@@ -242,11 +242,11 @@ class ReleaseKey:
 def _release_key_from_airflow() -> bytes | None:
     try:
         from airflow.sdk import BaseHook
-    except Exception:  # noqa: BLE001 - Airflow is optional outside DAG runs
+    except Exception:
         return None
     try:
         conn = BaseHook.get_connection(RELEASE_CONN_ID)
-    except Exception:  # noqa: BLE001 - connection not defined
+    except Exception:
         return None
     return conn.password.encode() if conn.password else None
 

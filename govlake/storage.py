@@ -81,12 +81,12 @@ class Lake:
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
-    def from_settings(cls, cfg: Settings | None = None) -> "Lake":
+    def from_settings(cls, cfg: Settings | None = None) -> Lake:
         cfg = cfg or load_settings()
         return cls.open(cfg.lake_root, cfg.s3_endpoint, cfg.s3_region)
 
     @classmethod
-    def open(cls, root: str, s3_endpoint: str | None = None, s3_region: str = "us-east-1") -> "Lake":
+    def open(cls, root: str, s3_endpoint: str | None = None, s3_region: str = "us-east-1") -> Lake:
         """A lake at an explicit root (what Spark executors use: they may not share our environment)."""
         if root.startswith("s3://"):
             return cls(root, s3_filesystem(s3_endpoint, s3_region), root[len("s3://"):], s3_endpoint=s3_endpoint)

@@ -90,7 +90,8 @@ class Population:
 
     def _address(self, district: str) -> str:
         f = self.fake
-        return f"广东省深圳市{district}{f.street_name()}{self.rng.randint(1, 999)}号{self.rng.randint(1, 30)}栋{self.rng.randint(101, 2505)}室"
+        rng = self.rng
+        return f"广东省深圳市{district}{f.street_name()}{rng.randint(1, 999)}号{rng.randint(1, 30)}栋{rng.randint(101, 2505)}室"
 
     def _person(self, n_companies: int) -> Person:
         f, rng = self.fake, self.rng

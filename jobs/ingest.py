@@ -31,8 +31,21 @@ from govlake.contracts import Column, Contract
 from govlake.errors import DeliveryError
 from govlake.faults import failpoint
 from govlake.locks import dataset_lock
-from govlake.records import (BatchManifest, BatchRef, DeliveryRef, FileRecord, LedgerEntry, LedgerState, Status,
-                             audit, iter_manifests, load_ledger, save_ledger, save_manifest, utcnow)
+from govlake.records import (
+    BatchManifest,
+    BatchRef,
+    DeliveryRef,
+    FileRecord,
+    LedgerEntry,
+    LedgerState,
+    Status,
+    audit,
+    iter_manifests,
+    load_ledger,
+    save_ledger,
+    save_manifest,
+    utcnow,
+)
 from govlake.signing import Keyring
 from govlake.storage import Lake
 from jobs.landing import Delivery, landing_report, scan_landing
@@ -63,7 +76,7 @@ def ingest(contract: Contract, lake: Lake, spark, keyring: Keyring | None = None
     with dataset_lock(lake, ds, "ingest"):
         ledger = load_ledger(lake, ds)
         scan = scan_landing(lake, contract, ledger, keyring or Keyring.load())
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         refused = []
         for r in scan.refused:
             ledger.record(LedgerEntry(key=r.key, delivery_id=r.delivery_id, kind="delivery", files=r.files,

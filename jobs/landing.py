@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 from govlake import paths
 from govlake.contracts import Contract
 from govlake.errors import DeliveryError, SignatureError, StoragePermissionDenied, StorageUnavailable
-from govlake.records import (DELIVERY_MANIFEST_SUFFIX, Ledger, LedgerEntry, LedgerState, parse_delivery_manifest,
-                             utcnow)
+from govlake.records import DELIVERY_MANIFEST_SUFFIX, Ledger, LedgerEntry, LedgerState, parse_delivery_manifest, utcnow
 from govlake.signing import Keyring, verify_delivery
 from govlake.storage import Entry, Lake
 from jobs.readers import ReadSettings, open_delivered

@@ -24,8 +24,18 @@ from govlake.contracts import Contract
 from govlake.errors import IllegalTransition, PrivacyGateBlocked
 from govlake.faults import failpoint
 from govlake.locks import dataset_lock
-from govlake.records import (VALIDATED_OR_LATER, BatchManifest, BatchRef, MaskingSummary, Status,
-                             VerificationSummary, audit, load_manifest, save_manifest, utcnow)
+from govlake.records import (
+    VALIDATED_OR_LATER,
+    BatchManifest,
+    BatchRef,
+    MaskingSummary,
+    Status,
+    VerificationSummary,
+    audit,
+    load_manifest,
+    save_manifest,
+    utcnow,
+)
 from govlake.storage import Lake
 from jobs.ingest import LINEAGE_COLUMNS
 from masking.discovery import ColumnRole, DiscoveryPolicy, discover

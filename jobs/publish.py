@@ -25,9 +25,23 @@ from govlake import paths
 from govlake.contracts import Contract
 from govlake.faults import failpoint
 from govlake.locks import dataset_lock
-from govlake.records import (BatchManifest, CatalogEntry, CurrentVersion, ReleaseFile, ReleaseManifest, Status,
-                             audit, iter_manifests, parse_release_manifest, read_catalog_entry, read_current,
-                             release_manifest_bytes, save_manifest, write_catalog_entry, write_current)
+from govlake.records import (
+    BatchManifest,
+    CatalogEntry,
+    CurrentVersion,
+    ReleaseFile,
+    ReleaseManifest,
+    Status,
+    audit,
+    iter_manifests,
+    parse_release_manifest,
+    read_catalog_entry,
+    read_current,
+    release_manifest_bytes,
+    save_manifest,
+    write_catalog_entry,
+    write_current,
+)
 from govlake.signing import public_b64, release_key, sign
 from govlake.storage import Lake
 
@@ -66,7 +80,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         return current
 
     key = release_key()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     version = f"{now:%Y%m%dT%H%M%S%fZ}-{fingerprint}"
     frames = [spark.read.parquet(lake.spark_uri(m.work_path)) for m in batches]
     df = frames[0]

@@ -21,8 +21,16 @@ from govlake.contracts import Contract
 from govlake.errors import CheckFailed, ContractError
 from govlake.faults import failpoint
 from govlake.locks import dataset_lock
-from govlake.records import (BatchRef, QuarantinedRow, Status, ValidationSummary, audit, load_manifest,
-                             save_manifest, utcnow)
+from govlake.records import (
+    BatchRef,
+    QuarantinedRow,
+    Status,
+    ValidationSummary,
+    audit,
+    load_manifest,
+    save_manifest,
+    utcnow,
+)
 from govlake.storage import Lake
 
 log = logging.getLogger("govlake")
@@ -65,7 +73,10 @@ def _gx_context():
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
-        DataContextConfig, InMemoryStoreBackendDefaults, ProgressBarsConfig)
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     config = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(),
@@ -99,8 +110,8 @@ def sanitise_result(result: dict, contract: Contract) -> tuple[dict, list[tuple[
         personal = column is not None and (
             contract.column(column).personal is not None or column in contract.free_text_columns)
         observed = raw["observed_value"]
-        clean["observed_value"] = "[withheld: personal column]" if personal or not isinstance(
-            observed, (int, float, bool, type(None))) and column is not None else observed
+        clean["observed_value"] = "[withheld: personal column]" if personal or (not isinstance(
+            observed, (int, float, bool, type(None))) and column is not None) else observed
     if rows:
         clean["failing_rows"] = [f"{f}:{n}" for f, n in sorted(rows)[:MAX_ROW_REFS]]
     exc = result.get("exception_info") or {}
@@ -124,7 +135,9 @@ def sanitise_result(result: dict, contract: Contract) -> tuple[dict, list[tuple[
 def render_data_docs(sanitised: dict) -> str:
     """The GX Data Docs page for a validation result, rendered from the *sanitised* result."""
     from great_expectations.core.expectation_validation_result import (
-        ExpectationSuiteValidationResult, ExpectationValidationResult)
+        ExpectationSuiteValidationResult,
+        ExpectationValidationResult,
+    )
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.render.renderer import ValidationResultsPageRenderer
     from great_expectations.render.view import DefaultJinjaPageView

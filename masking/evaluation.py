@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-from masking.checksums import (USCC_ALPHABET, luhn_valid, org_code_check_char, uscc_check_char)
+from masking.checksums import USCC_ALPHABET, luhn_valid, org_code_check_char, uscc_check_char
 
 ZH = [
     "尊敬的工作人员：本人{PERSON}，证件号码{CN_RESIDENT_ID}，上周在{LOCATION}附近丢失钱包，请联系{PHONE_NUMBER}。",

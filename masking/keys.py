@@ -36,11 +36,11 @@ class DomainKey:
 def _master_from_airflow() -> tuple[bytes, str] | None:
     try:
         from airflow.sdk import BaseHook  # Airflow 3
-    except Exception:  # noqa: BLE001 - Airflow is optional outside DAG runs
+    except Exception:
         return None
     try:
         conn = BaseHook.get_connection(AIRFLOW_CONN_ID)
-    except Exception:  # noqa: BLE001 - connection not defined
+    except Exception:
         return None
     if not conn.password:
         return None
@@ -85,7 +85,7 @@ def normalise(entity: str, value: str) -> str:
 
 def token(key: DomainKey, entity: str, value: str) -> str:
     """Keyed pseudonym: ``pk<version>_`` + 26 base32 characters (128 bits of HMAC-SHA256)."""
-    mac = hmac.new(key.secret, f"{entity}\0{normalise(entity, value)}".encode("utf-8"), hashlib.sha256).digest()
+    mac = hmac.new(key.secret, f"{entity}\0{normalise(entity, value)}".encode(), hashlib.sha256).digest()
     return f"pk{key.version}_" + base64.b32encode(mac[:16]).decode("ascii").rstrip("=")
 
 

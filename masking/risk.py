@@ -11,7 +11,7 @@ class RiskMeasure:
     rows: int
     classes: int
     k: int | None
-    l: int | None  # noqa: E741
+    l: int | None
     rows_below_k: int
     class_sizes: dict[str, int]
 
@@ -20,7 +20,7 @@ class RiskMeasure:
 
 
 def measure(df, quasi_identifiers: list[str], sensitive: list[str] | None = None, k: int = 5,
-            l: int | None = None) -> RiskMeasure:  # noqa: E741
+            l: int | None = None) -> RiskMeasure:
     """k = size of the smallest equivalence class; l = fewest distinct sensitive values in a class.
 
     ``rows_below_k`` counts the rows of classes that fail k (or l, when l is given): the rows
@@ -53,7 +53,7 @@ def measure(df, quasi_identifiers: list[str], sensitive: list[str] | None = None
                        {b: sizes.get(b, 0) for b in ("1", "2-4", "5-9", "10-49", "50+")})
 
 
-def passes(m: RiskMeasure, k: int, l: int | None) -> bool:  # noqa: E741
+def passes(m: RiskMeasure, k: int, l: int | None) -> bool:
     if m.rows == 0:
         return True
     return (m.k or 0) >= k and (l is None or (m.l or 0) >= l)

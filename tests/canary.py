@@ -6,8 +6,7 @@ from collections import Counter
 
 from govlake.contracts import load_contracts
 from govlake.storage import Lake
-from govlake.synthetic import (Population, deliver, hotline_rows, registry_rows, render_csv, render_jsonl,
-                               social_rows)
+from govlake.synthetic import Population, deliver, hotline_rows, registry_rows, render_csv, render_jsonl, social_rows
 from masking.checksums import resident_id_check_char
 
 _ID17 = "44030419800101123"

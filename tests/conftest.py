@@ -77,7 +77,7 @@ def s3_server(tmp_path_factory):
     import boto3
 
     port = free_port()
-    log = open(tmp_path_factory.mktemp("s3") / "server.log", "wb")
+    log = open(tmp_path_factory.mktemp("s3") / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
     proc = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)
     endpoint = f"http://127.0.0.1:{port}"
@@ -87,7 +87,7 @@ def s3_server(tmp_path_factory):
         try:
             client.list_buckets()
             break
-        except Exception:  # noqa: BLE001 - still starting
+        except Exception:
             time.sleep(0.1)
     client.create_bucket(Bucket="govlake-test")
     yield {"endpoint": endpoint, "bucket": "govlake-test", "client": client,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 from pathlib import Path
@@ -22,10 +23,8 @@ def _texts(path: Path):
         text = raw.decode(encoding, errors="ignore")
         yield text
         yield html.unescape(text)
-        try:
+        with contextlib.suppress(ValueError):
             yield json.dumps(json.loads(text), ensure_ascii=False)
-        except ValueError:
-            pass
 
 
 def find_canaries(roots, canaries) -> list[tuple[str, str]]:

@@ -109,12 +109,13 @@ def open_content(raw: BinaryIO, kind: str | None, name: str, member: str | None 
     if kind is None:
         return raw
     check_supported(kind, name)
+    # The decompressing readers are closed by the _Guarded stream that owns them.
     if kind == "gzip":
         inner = gzip.GzipFile(fileobj=raw, mode="rb")
     elif kind == "bzip2":
         inner = bz2.BZ2File(raw, mode="rb")
     elif kind == "xz":
-        inner = lzma.LZMAFile(raw, mode="rb")
+        inner = lzma.LZMAFile(raw, mode="rb")  # noqa: SIM115
     else:
         try:
             zf = zipfile.ZipFile(raw)

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from govlake.errors import DeliveryError
-from jobs.readers.base import (OpenedFile, ParsedRecord, Reader, control_problem, listed, normalise_name,
-                               shown_name)
+from jobs.readers.base import OpenedFile, ParsedRecord, Reader, control_problem, listed, normalise_name, shown_name
 from jobs.readers.text import Line, decoded_lines
 
 MAX_RECORD_LINES = 1000  # a quoted field longer than this many lines is taken for an unterminated quote

@@ -12,8 +12,7 @@ import json
 from typing import BinaryIO, Iterator
 
 from govlake.errors import DeliveryError
-from jobs.readers.base import (OpenedFile, ParsedRecord, Reader, control_problem, listed, normalise_name,
-                               shown_name)
+from jobs.readers.base import OpenedFile, ParsedRecord, Reader, control_problem, listed, normalise_name, shown_name
 from jobs.readers.text import Line, decoded_lines
 
 _KINDS = {list: "a JSON array", str: "a JSON string", int: "a JSON number", float: "a JSON number",

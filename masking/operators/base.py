@@ -39,7 +39,7 @@ class Operator:
             kinds = kind if isinstance(kind, tuple) else (kind,)
             value = params.get(key)
             # YAML's true/false are ints to isinstance; a flag is never a count.
-            if key in params and (not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds):
+            if key in params and (not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds)):
                 problems.append(f"parameter '{key}' must be {_kind_name(kinds)}")
         return problems
 

@@ -25,8 +25,8 @@ class DateShift(Operator):
         return input_type
 
     def column(self, col, entity: str, params: dict, ctx: MaskContext):
-        from pyspark.sql import functions as F
         import pandas as pd  # here, not at the top: contracts import this module when DAG files are parsed
+        from pyspark.sql import functions as F
         from pyspark.sql.functions import pandas_udf
 
         if ctx.key is None:

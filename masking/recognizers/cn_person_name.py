@@ -16,7 +16,7 @@ try:  # Faker's zh_CN surname list (with frequencies) widens the table above
     from faker.providers.person.zh_CN import Provider as _ZhPerson
 
     SURNAMES |= {n for n in _ZhPerson.last_names if len(n) == 1}
-except Exception:  # noqa: BLE001 - the built-in table is enough to work
+except Exception:
     pass
 COMPOUND_SURNAMES = {"欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "公孙", "尉迟", "长孙", "宇文"}
 # Words that introduce a person in hotline, registry and case text ...
@@ -122,9 +122,7 @@ class CnPersonNameRecognizer(RuleRecognizer):
         if len(cell) == 4 and cell[:2] not in COMPOUND_SURNAMES:
             return False
         tokens = list(_jieba_posseg().cut(cell, HMM=True))
-        if len(tokens) == 1 and tokens[0].flag != "nr" and tokens[0].flag[:1] in ("n", "v", "a", "l", "i", "d"):
-            return False
-        return True
+        return not (len(tokens) == 1 and tokens[0].flag != "nr" and tokens[0].flag[:1] in ("n", "v", "a", "l", "i", "d"))
 
     @staticmethod
     def _keep(text: str, span: tuple[int, int], found: dict) -> None:

@@ -2,9 +2,8 @@ from __future__ import annotations
 
 from presidio_analyzer import Pattern
 
-from masking.recognizers.base import ContextPatternRecognizer
-
 from masking.checksums import is_valid_resident_id
+from masking.recognizers.base import ContextPatternRecognizer
 
 
 class CnResidentIdRecognizer(ContextPatternRecognizer):

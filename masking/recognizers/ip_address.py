@@ -22,6 +22,4 @@ class IpAddressRecognizer(ContextPatternRecognizer):
             address = ipaddress.ip_address(pattern_text)
         except ValueError:
             return False
-        if address.version == 6 and pattern_text.count(":") < 2:
-            return False
-        return True
+        return not (address.version == 6 and pattern_text.count(":") < 2)

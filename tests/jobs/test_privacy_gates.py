@@ -3,6 +3,7 @@ re-identification risk gate, and post-mask verification. Each must stop publicat
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
@@ -123,12 +124,12 @@ def test_masking_report_html_is_self_contained_and_holds_no_raw_value(lake, spar
     published("hotline_tickets")
     entry = read_catalog_entry(lake, "hotline_tickets")
     html_path = entry.reports["masking_html"][0]
-    text = open(html_path, encoding="utf-8").read()
+    text = Path(html_path).read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "<svg" in text
     assert "http://" not in text.replace("http://www.w3.org/2000/svg", "") and "<script" not in text
     for section in ("Post-mask verification", "Discovery", "Re-identification risk", "Free text"):
         assert section in text
-    report = json.loads(open(html_path[:-5] + ".json", encoding="utf-8").read())
+    report = json.loads(Path(html_path[:-5] + ".json").read_text(encoding="utf-8"))
     assert report["verification"]["passed"]
     assert find_canaries([html_path, html_path[:-5] + ".json"], CANARIES) == []
 

@@ -66,7 +66,7 @@ def test_critical_failure_rejects_the_batch(lake, spark, contracts, tmp_path, mo
     generate(lake, rows=20, datasets=["tax_filings"])
     c = contracts["tax_filings"]
     ref = ingested(c, lake, spark)
-    with pytest.raises(CheckFailed, match="critical expectation.*expect_table_row_count_to_be_between"):
+    with pytest.raises(CheckFailed, match=r"critical expectation.*expect_table_row_count_to_be_between"):
         validate(c, lake, spark, ref)
     m = load_manifest(lake, ref)
     assert m.status == Status.REJECTED

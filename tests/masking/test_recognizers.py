@@ -2,10 +2,21 @@
 
 import pytest
 
-from masking.recognizers import (BankCardRecognizer, CnAddressRecognizer, CnMobileRecognizer, CnPersonNameRecognizer,
-                                 HkIdRecognizer, IpAddressRecognizer, PassportRecognizer, TaiwanIdRecognizer,
-                                 VehiclePlateRecognizer,
-                                 CnResidentIdRecognizer, CnUsccRecognizer, EmailRecognizer, KnownValuesRecognizer)
+from masking.recognizers import (
+    BankCardRecognizer,
+    CnAddressRecognizer,
+    CnMobileRecognizer,
+    CnPersonNameRecognizer,
+    CnResidentIdRecognizer,
+    CnUsccRecognizer,
+    EmailRecognizer,
+    HkIdRecognizer,
+    IpAddressRecognizer,
+    KnownValuesRecognizer,
+    PassportRecognizer,
+    TaiwanIdRecognizer,
+    VehiclePlateRecognizer,
+)
 
 
 def spans(recognizer, text, entity):
