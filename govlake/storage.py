@@ -142,7 +142,7 @@ class Lake:
             return self.fs.get_file_info(self._fs_path(rel)).type != pafs.FileType.NotFound
 
     def read_bytes(self, rel: str) -> bytes:
-        with self._errors("reading", rel), self.fs.open_input_stream(self._fs_path(rel)) as stream:
+        with self._errors("reading", rel), self.fs.open_input_stream(self._fs_path(rel), compression=None) as stream:
             return stream.read()
 
     def read_json(self, rel: str) -> Any:
@@ -151,7 +151,7 @@ class Lake:
     def open_stream(self, rel: str):
         """A sequential binary input stream (read in chunks; no seeking, so S3 streams too)."""
         with self._errors("reading", rel):
-            return self.fs.open_input_stream(self._fs_path(rel))
+            return self.fs.open_input_stream(self._fs_path(rel), compression=None)
 
     def open_random(self, rel: str):
         """A seekable input file (what zip archives need)."""

@@ -21,6 +21,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from govlake import paths
@@ -362,8 +363,11 @@ class LandingScanner:
                 with self.lake.open_random(path) as f:
                     members = zip_members(f, path, self.contract.file_pattern)
                     f.seek(0)
-                    with zipfile.ZipFile(f) as zf:
-                        broken = zf.testzip()
+                    try:
+                        with zipfile.ZipFile(f) as zf:
+                            broken = zf.testzip()
+                    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                        raise DeliveryError(f"{path}: the zip archive is corrupt ({str(exc)[:120]})") from None
                     if broken:
                         raise DeliveryError(f"{path}: zip member {broken} is corrupt (its checksum does not match)")
                 if declared_rows is not None and len(members) > 1:
