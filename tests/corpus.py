@@ -138,7 +138,7 @@ def jsonl(records: list, encoding: str = "utf-8") -> bytes:
 def zipped(name: str, data: bytes) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(name, data)
+        zf.writestr(zipfile.ZipInfo(name, date_time=(2026, 11, 21, 8, 0, 0)), data, zipfile.ZIP_DEFLATED)
     return buf.getvalue()
 
 
@@ -302,10 +302,10 @@ def cases() -> list[Case]:
     c.append(Case("truncated_mid_row", "files", PEOPLE, {"truncated_mid_row.csv": "\r\n".join(lines).encode("gbk")}, 5,
                   "rows quarantined", ["truncated_mid_row.csv: line 6: 3 fields where the header has 6 "
                                        "(no value for amount, born, note)"], quarantined=1))
-    c.append(Case("gzip_compressed", "files", PEOPLE, {"gzip_compressed.csv.gz": gzip.compress(p(35))}, 5, "published"))
+    c.append(Case("gzip_compressed", "files", PEOPLE, {"gzip_compressed.csv.gz": gzip.compress(p(35), mtime=0)}, 5, "published"))
     c.append(Case("bzip2_compressed", "files", PEOPLE, {"bzip2_compressed.csv.bz2": bz2.compress(p(36))}, 5, "published"))
     c.append(Case("zip_archive", "files", PEOPLE, {"zip_archive.zip": zipped("inner.csv", p(37))}, 5, "published"))
-    c.append(Case("corrupt_gzip", "files", PEOPLE, {"corrupt_gzip.csv.gz": gzip.compress(p(38, n=50))[:-40]}, 50,
+    c.append(Case("corrupt_gzip", "files", PEOPLE, {"corrupt_gzip.csv.gz": gzip.compress(p(38, n=50), mtime=0)[:-40]}, 50,
                   "refused", ["corrupt_gzip.csv.gz: the gzip archive is corrupt or truncated"], where="landing"))
     broken_zip = bytearray(zipped("inner.csv", p(39, n=50)))
     broken_zip[60:90] = b"\x00" * 30
