@@ -10,7 +10,8 @@ file systems and S3 give). A holder refreshes its entry while it works; an entry
 within the lease, or whose process is gone from this host, is stale and removed, so a crashed
 run does not block the next one for long.
 
-Locks are re-entrant within a process: ``govlake run`` holds the lock across its stages.
+Locks are re-entrant within a thread: ``govlake run`` holds the lock across its stages; another
+thread of the same process waits like any other contender.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ WAIT_ENV = "GOVLAKE_LOCK_WAIT"
 LEASE_SECONDS = 120.0
 HEARTBEAT_SECONDS = 20.0
 
-_held: dict[tuple[str, str], int] = {}
+_held: dict[tuple[str, str, int], int] = {}
 _held_lock = threading.Lock()
 
 
@@ -62,8 +63,8 @@ class DatasetLock:
         self._reentrant = False
 
     @property
-    def _id(self) -> tuple[str, str]:
-        return (self.lake.root, self.dataset)
+    def _id(self) -> tuple[str, str, int]:
+        return (self.lake.root, self.dataset, threading.get_ident())
 
     def _entry(self) -> dict:
         return {"dataset": self.dataset, "owner": actor(), "purpose": self.purpose, "pid": os.getpid(),

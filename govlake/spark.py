@@ -128,7 +128,8 @@ def storage_error_from_spark(exc: BaseException) -> StorageUnavailable | None:
     message = cause.partition(": ")[2]
     plain = describe_os_error(OSError(cause))
     known = plain in ("permission denied", "no space left on the device", "the file system is read-only",
-                      "the object store did not answer")
+                      "the object store did not answer",
+                      "a folder could not be created (no permission, or a read-only or immutable file system)")
     detail = f"{plain} ({message[:200]})" if known and message else cause[:240]
     return StorageUnavailable(f"Spark could not read or write the lake: {detail}")
 

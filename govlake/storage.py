@@ -56,6 +56,8 @@ def describe_os_error(exc: BaseException) -> str:
         return "no space left on the device"
     if code == errno.EROFS or "Read-only file system" in text:
         return "the file system is read-only"
+    if "Mkdirs failed to create" in text:  # Hadoop's words for EACCES, EPERM or EROFS on a folder
+        return "a folder could not be created (no permission, or a read-only or immutable file system)"
     lowered = text.lower()
     if any(s in lowered for s in ("connection refused", "couldn't connect", "could not connect", "curlcode: 7",
                                   "timed out", "timeout", "connection reset", "network", "unable to connect",

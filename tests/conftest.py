@@ -90,7 +90,7 @@ def s3_server(tmp_path_factory):
         except Exception:
             time.sleep(0.1)
     client.create_bucket(Bucket="govlake-test")
-    yield {"endpoint": endpoint, "bucket": "govlake-test", "client": client,
+    yield {"endpoint": endpoint, "bucket": "govlake-test", "client": client, "process": proc,
            "env": {"AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
                    "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
                    "AWS_DEFAULT_REGION": "us-east-1", "GOVLAKE_S3_ENDPOINT": endpoint}}

@@ -20,15 +20,19 @@ Personal values in the corpus come from :data:`CANARIES`; none may ever appear i
 from __future__ import annotations
 
 import bz2
+import contextlib
 import datetime as dt
 import decimal
 import gzip
 import io
 import json
+import os
 import random
+import shutil
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from masking.checksums import resident_id_check_char
 
@@ -97,6 +101,31 @@ SUITES = {
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "severity": "critical"},
     ]},
 }
+
+
+@contextlib.contextmanager
+def corpus_config(folder: Path) -> Iterator[Path]:
+    """Contracts and suites for a test: the shipped ones plus the corpus's own, set in the environment."""
+    import yaml
+
+    from govlake.config import REPO_ROOT
+
+    shutil.copytree(REPO_ROOT / "contracts", folder / "contracts")
+    shutil.copytree(REPO_ROOT / "expectations", folder / "suites")
+    for name, doc in contract_docs().items():
+        (folder / "contracts" / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    for name, doc in SUITES.items():
+        (folder / "suites" / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False))
+    saved = {k: os.environ.get(k) for k in ("GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR")}
+    os.environ.update(GOVLAKE_CONTRACTS_DIR=str(folder / "contracts"), GOVLAKE_EXPECTATIONS_DIR=str(folder / "suites"))
+    try:
+        yield folder
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 # -- builders --------------------------------------------------------------------------------------

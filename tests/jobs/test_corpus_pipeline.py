@@ -6,39 +6,26 @@ personal value in any message or output, the delivered file kept byte for byte, 
 data, and a rerun that changes nothing.
 """
 
-import json
 import logging
 import os
-import shutil
+from pathlib import Path
 
 import pyarrow.dataset as pads
 import pytest
-import yaml
 
 from govlake import paths
-from govlake.config import REPO_ROOT
 from govlake.records import LedgerState, Status, iter_manifests, load_ledger, read_current
 from govlake.synthetic import deliver
 from jobs.pipeline import run_all
-from tests.corpus import CANARIES, EVENTS, PEOPLE, SIGNED, SNAPSHOT, SUITES, cases, contract_docs, people
+from tests.corpus import CANARIES, EVENTS, PEOPLE, SIGNED, SNAPSHOT, cases, corpus_config, people
 from tests.leakscan import find_canaries
 
 
 @pytest.fixture(scope="module")
 def corpus_env(tmp_path_factory):
     """Contracts and suites: the shipped ones plus the corpus's own."""
-    root = tmp_path_factory.mktemp("corpus-config")
-    shutil.copytree(REPO_ROOT / "contracts", root / "contracts")
-    shutil.copytree(REPO_ROOT / "expectations", root / "suites")
-    for name, doc in contract_docs().items():
-        (root / "contracts" / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
-    for name, doc in SUITES.items():
-        (root / "suites" / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False))
-    saved = {k: os.environ.get(k) for k in ("GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR")}
-    os.environ.update(GOVLAKE_CONTRACTS_DIR=str(root / "contracts"), GOVLAKE_EXPECTATIONS_DIR=str(root / "suites"))
-    yield root
-    for k, v in saved.items():
-        os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    with corpus_config(tmp_path_factory.mktemp("corpus-config")) as folder:
+        yield folder
 
 
 def put(lake, dataset, files):
@@ -151,7 +138,7 @@ def test_case_outcome_and_accounting(corpus_run, case):
     for name, data in case.files.items():  # the delivered file is kept byte for byte
         path = lake.local_path(f"landing/{case.dataset}/{name}")
         if isinstance(data, bytes):
-            assert open(path, "rb").read() == data
+            assert Path(path).read_bytes() == data
 
 
 def find_in(texts, canaries):

@@ -123,9 +123,9 @@ def test_bad_signed_deliveries_are_refused_with_the_reason(lake, keys, tmp_path,
         (folder / "corpus_department.yaml").write_text(registry_document(
             "corpus_department", key.key_id, key.private.public_key(), yesterday - dt.timedelta(days=400), yesterday))
     elif problem == "old manifest":
-        sign(lake, key, ds, "a.csv", data, created_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
+        sign(lake, key, ds, "a.csv", data, created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     elif problem == "future manifest":
-        sign(lake, key, ds, "a.csv", data, created_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30))
+        sign(lake, key, ds, "a.csv", data, created_at=dt.datetime.now(dt.UTC) + dt.timedelta(days=30))
     elif problem == "unsigned":
         lake.write_bytes(f"landing/{ds}/a.csv", data)
     elif problem == "missing file":
