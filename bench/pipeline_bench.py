@@ -26,8 +26,15 @@ def main() -> None:
     os.environ.update(GOVLAKE_HOME=home, GOVLAKE_LAKE_ROOT=os.path.join(home, "lake"))
     os.environ.setdefault("GOVLAKE_PSEUDONYM_KEY", "benchmark-only-key-0123456789")
     logging.basicConfig(level=logging.WARNING)
+    from pathlib import Path
+
+    from govlake.signing import RELEASE_KEY_ENV, ensure_private_key
+
+    ensure_private_key(Path(home) / "secrets" / "release-signing.pem")
+    os.environ.setdefault(RELEASE_KEY_ENV, str(Path(home) / "secrets" / "release-signing.pem"))
 
     from govlake.contracts import load_contracts
+    from govlake.records import load_manifest
     from govlake.spark import get_spark
     from govlake.storage import lake as open_lake
     from govlake.synthetic import generate
@@ -49,7 +56,7 @@ def main() -> None:
         c = contracts[ds]
         times = {}
         t = time.perf_counter()
-        ref = ingest(c, lake, spark)
+        ref = ingest(c, lake, spark).batches[0]
         times["ingest"] = time.perf_counter() - t
         t = time.perf_counter()
         validate(c, lake, spark, ref)
@@ -58,9 +65,9 @@ def main() -> None:
         mask(c, lake, spark, ref)
         times["mask"] = time.perf_counter() - t
         t = time.perf_counter()
-        publish(c, lake, spark, ref)
+        publish(c, lake, spark)
         times["publish"] = time.perf_counter() - t
-        rows = lake.read_json(ref.manifest)["rows_landed"]
+        rows = load_manifest(lake, ref).rows_landed
         total = sum(times.values())
         print(f"{ds:<18} {rows:>7} {times['ingest']:>7.1f}s {times['validate']:>8.1f}s {times['mask']:>7.1f}s "
               f"{times['publish']:>7.1f}s {total:>7.1f}s {rows / total:>8.0f}")
