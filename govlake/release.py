@@ -88,12 +88,17 @@ def verify_release_folder(target: str, public_key_file: Path | None = None) -> V
         with lake.open_stream(rel) as stream:
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
-        with lake.open_random(rel) as f:
-            rows = pq.read_metadata(f).num_rows
-        total += rows
         if present[name].size != expected.size or digest.hexdigest() != expected.sha256:
             result.fail(f"{name}: its content differs from the signed manifest")
-        elif rows != expected.rows:
+            continue
+        try:
+            with lake.open_random(rel) as f:
+                rows = pq.read_metadata(f).num_rows
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            result.fail(f"{name}: not a readable Parquet file ({str(exc).splitlines()[0][:120]})")
+            continue
+        total += rows
+        if rows != expected.rows:
             result.fail(f"{name}: {rows} rows, the signed manifest says {expected.rows}")
         else:
             result.lines.append(f"{name}: {rows} rows, SHA-256 matches")

@@ -43,3 +43,73 @@ def test_contracts_command_rejects_unknown_operator(tmp_path, monkeypatch):
     result = runner.invoke(app, ["contracts"])
     assert result.exit_code == 2 and "unknown masking operator 'shred'" in result.output
     assert "tax_filings.yaml: schema[5].personal" in result.output
+
+
+def test_keygen_sign_and_a_signed_delivery_is_accepted(lake, spark, tmp_path, monkeypatch):
+    """A department's whole routine from the command line: a key pair, its registration, a signed delivery."""
+    from govlake.records import load_manifest
+    from govlake.synthetic import Population, render_csv, tax_rows
+    from jobs.ingest import ingest
+
+    keys = tmp_path / "registry"
+    monkeypatch.setenv("GOVLAKE_KEYS_DIR", str(keys))
+    made = runner.invoke(app, ["keygen", "tax", "--out", str(tmp_path / "dept")])
+    assert made.exit_code == 0, made.output
+    keys.mkdir()
+    (tmp_path / "dept" / "tax.yaml").rename(keys / "tax.yaml")
+    assert oct((tmp_path / "dept" / "tax.pem").stat().st_mode & 0o777) == "0o600"
+
+    from govlake.contracts import load_contracts
+
+    contract = load_contracts()["tax_filings"]
+    out = tmp_path / "out"
+    out.mkdir()
+    data = render_csv(contract, tax_rows(Population(20, 1), messy=True)) + b"x,y\r\n"
+    (out / "filings.csv").write_bytes(data)
+    signed = runner.invoke(app, ["sign", "tax_filings", str(out / "filings.csv"), "--key",
+                                 str(tmp_path / "dept" / "tax.pem"), "--delivery-id", "2026-11-21"])
+    assert signed.exit_code == 0, signed.output
+    assert "1 of 16 rows will be quarantined (first: line 17: 2 fields" in signed.stderr  # seen before delivering
+    for f in out.iterdir():
+        lake.write_bytes(f"landing/tax_filings/{f.name}", f.read_bytes())
+    result = ingest(contract, lake, spark)
+    assert result.refused == [] and len(result.batches) == 1
+    m = load_manifest(lake, result.batches[0])
+    assert m.delivery.signed and m.delivery.delivery_id == "2026-11-21" and m.files[0].declared_rows == 16
+
+
+def test_verify_release_finds_a_tampered_file(lake, spark, tmp_path):
+    from govlake.records import read_current
+    from govlake.synthetic import generate
+    from jobs.pipeline import run_all
+
+    generate(lake, rows=60, datasets=["tax_filings"])
+    assert run_all("tax_filings").ok
+    ok = runner.invoke(app, ["verify-release", "tax_filings"])
+    assert ok.exit_code == 0 and "signature: valid" in ok.output and "OK: every file matches" in ok.output
+    folder = lake.local_path(read_current(lake, "tax_filings").rel_path)
+    deliveries = runner.invoke(app, ["deliveries", "tax_filings"])
+    assert deliveries.exit_code == 0 and "accepted, batch b" in deliveries.output and ": published" in deliveries.output
+    import pathlib
+
+    part = next(pathlib.Path(folder).glob("*.parquet"))
+    part.write_bytes(part.read_bytes()[:-10] + b"tampered!!")
+    bad = runner.invoke(app, ["verify-release", folder])
+    assert bad.exit_code == 2 and "FAILED: " in bad.output and "differs from the signed manifest" in bad.output
+    stranger = tmp_path / "other.pub"
+    from govlake.signing import new_private_key, public_b64
+
+    stranger.write_text(public_b64(new_private_key().public_key()))
+    forged = runner.invoke(app, ["verify-release", folder, "--public-key", str(stranger)])
+    assert forged.exit_code == 2 and "the signature does not match" in forged.output
+
+
+def test_run_reports_refusals_and_exits_2(lake):
+    from govlake.contracts import load_contracts
+    from govlake.synthetic import deliver
+
+    deliver(lake, load_contracts()["tax_filings"], "unsigned.csv", b"x\n", sign=False)
+    result = runner.invoke(app, ["run", "tax_filings", "--no-verbose"])
+    assert result.exit_code == 2
+    assert "refused: landing/tax_filings/unsigned.csv: unsigned" in result.stderr
+    assert "Traceback" not in result.output
