@@ -2,7 +2,7 @@
 ### govlake dataset pipeline
 
 One DAG per dataset contract in `contracts/`:
-**ingest → validate (per delivery) → mask (per delivery) → publish → outcome**.
+**ingest → batch (per delivery: validate → mask) → publish → outcome**.
 
 - **ingest** scans `landing/<dataset>/`: every new delivery (a signed manifest and its files, or
   one unsigned file where the contract allows it) becomes its own batch of typed Parquet in
@@ -29,7 +29,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, TriggerRule, get_current_context, task
+from airflow.sdk import DAG, TriggerRule, get_current_context, task, task_group
 
 from entrypoints.airflow_tasks import RETRY_POLICY, run_outcome, run_stage
 from govlake.contracts import Contract, load_contracts
@@ -81,9 +81,14 @@ def build_dag(contract: Contract) -> DAG:
         def outcome(dataset: str) -> dict:
             return run_outcome(dataset, get_current_context()["ti"])
 
-        ingested = ingest(contract.dataset)
-        masked = mask.expand(ref=validate.expand(ref=ingested))
-        masked >> publish(contract.dataset) >> outcome(contract.dataset)
+        @task_group(group_id="batch")
+        def batch(ref: dict):
+            # A mapped group: each delivery is validated and masked on its own, so one bad
+            # delivery does not hold up the masking of the others.
+            return mask(validate(ref))
+
+        processed = batch.expand(ref=ingest(contract.dataset))
+        processed >> publish(contract.dataset) >> outcome(contract.dataset)
     return dag
 
 

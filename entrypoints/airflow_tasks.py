@@ -77,7 +77,7 @@ def run_outcome(dataset: str, ti) -> dict:
                 outcome.refused.append(f"batch {b['batch_id']} (delivery {b['delivery']}): {b['status']}: {b['reason']}")
             elif b["status"] not in ("masked", "published", "superseded"):
                 outcome.refused.append(f"batch {b['batch_id']} (delivery {b['delivery']}) stopped at '{b['status']}': "
-                                       "see the validate and mask task logs")
+                                       "see the batch.validate and batch.mask task logs")
     try:
         states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id]).get(ti.run_id, {})
         failed = sorted(key for key, state in states.items() if state in BAD_STATES and not key.startswith("outcome"))

@@ -141,7 +141,8 @@ def deliveries(dataset: str, as_json: bool = typer.Option(False, "--json")):
                                "batches": {b: m.status.value for b, m in batches.items()}},
                               ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{dataset}: {len(ledger.entries)} deliveries in the ledger")
+    n = len(ledger.entries)
+    typer.echo(f"{dataset}: {n} deliver{'y' if n == 1 else 'ies'} in the ledger")
     for e in sorted(ledger.entries, key=lambda e: (e.sequence or 0, e.first_seen)):
         m = batches.get(e.batch_id or "")
         state = f"{e.state.value}" + (f", batch {e.batch_id}: {m.status.value}" if m else "")
