@@ -90,18 +90,19 @@ def test_no_canary_in_outputs_or_task_logs(airflow_run):
 
 
 def test_a_refused_delivery_fails_the_run_without_retries_or_traceback(tmp_path, monkeypatch):
-    """An unsigned delivery where the contract requires signatures: the run fails at once, and the
-    log says which file and why, with no traceback."""
+    """An unsigned delivery where the contract requires signatures, beside a good one: the good one
+    is published, the run fails at once, and the log says which file and why, with no traceback."""
     from entrypoints.demo import run_dags
     from govlake.contracts import load_contracts
     from govlake.storage import Lake
-    from govlake.synthetic import deliver
+    from govlake.synthetic import deliver, generate
 
     monkeypatch.setenv("GOVLAKE_HOME", str(tmp_path))
     monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(tmp_path / "lake"))
     monkeypatch.delenv("AIRFLOW_HOME", raising=False)
-    deliver(Lake.from_settings(), load_contracts()["tax_filings"], "unsigned.csv", "纳税人识别号\n1\n".encode(),
-            sign=False)
+    lake = Lake.from_settings()
+    generate(lake, rows=60, datasets=["tax_filings"])
+    deliver(lake, load_contracts()["tax_filings"], "unsigned.csv", "纳税人识别号\n1\n".encode(), sign=False)
     codes = run_dags(["govlake__tax_filings"], dt.date.today().isoformat(), echo=lambda *_: None)
     assert codes["govlake__tax_filings"] != 0
     log = (tmp_path / "logs" / "govlake__tax_filings.log").read_text()
@@ -109,3 +110,5 @@ def test_a_refused_delivery_fails_the_run_without_retries_or_traceback(tmp_path,
     assert "up_for_retry" not in log.lower()
     task_logs = "".join(p.read_text() for p in (tmp_path / "airflow" / "logs").rglob("*.log"))
     assert "Traceback" not in log + task_logs
+    entry = read_catalog_entry(lake, "tax_filings")
+    assert entry is not None and [b["delivery"] for b in entry.source_batches] == ["tax_filings_20261121"]
