@@ -49,28 +49,28 @@ def run_ingest(dataset: str) -> dict:
     return ingest(load_contract(dataset), open_lake(), get_spark()).to_dict()
 
 
+def _batch_stage(ref: dict, force: bool, done: frozenset, what: str, stage: Callable) -> dict:
+    """Run a per-batch stage, unless the batch is already past it (a rerun resumes, never redoes)."""
+    r = BatchRef(**ref)
+    lake = open_lake()
+    if not force and load_manifest(lake, r).status in done:
+        log.info("%s %s: batch %s is already %sed", what, r.dataset, r.batch_id, what.rstrip("e"))
+        return r.to_dict()
+    return stage(load_contract(r.dataset), lake, get_spark(), r).to_dict()
+
+
 @_plain_storage_errors
 def run_validate(ref: dict, force: bool = False) -> dict:
     from jobs.validate import validate
 
-    r = BatchRef(**ref)
-    lake = open_lake()
-    if not force and load_manifest(lake, r).status in FINISHED_VALIDATION:
-        log.info("validate %s: batch %s is already validated", r.dataset, r.batch_id)
-        return r.to_dict()
-    return validate(load_contract(r.dataset), lake, get_spark(), r).to_dict()
+    return _batch_stage(ref, force, FINISHED_VALIDATION, "validate", validate)
 
 
 @_plain_storage_errors
 def run_mask(ref: dict, force: bool = False) -> dict:
     from jobs.mask import mask
 
-    r = BatchRef(**ref)
-    lake = open_lake()
-    if not force and load_manifest(lake, r).status in FINISHED_MASKING:
-        log.info("mask %s: batch %s is already masked", r.dataset, r.batch_id)
-        return r.to_dict()
-    return mask(load_contract(r.dataset), lake, get_spark(), r).to_dict()
+    return _batch_stage(ref, force, FINISHED_MASKING, "mask", mask)
 
 
 @_plain_storage_errors

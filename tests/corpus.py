@@ -26,7 +26,6 @@ import decimal
 import gzip
 import io
 import json
-import os
 import random
 import shutil
 import zipfile
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from masking.checksums import resident_id_check_char
+from tests.environment import temporary_environ
 
 PEOPLE = "corpus_people"  # CSV, GBK, increment, unsigned deliveries accepted
 EVENTS = "corpus_events"  # JSON Lines, UTF-8, increment, unsigned deliveries accepted
@@ -116,16 +116,9 @@ def corpus_config(folder: Path) -> Iterator[Path]:
         (folder / "contracts" / f"{name}.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
     for name, doc in SUITES.items():
         (folder / "suites" / f"{name}.json").write_text(json.dumps(doc, ensure_ascii=False))
-    saved = {k: os.environ.get(k) for k in ("GOVLAKE_CONTRACTS_DIR", "GOVLAKE_EXPECTATIONS_DIR")}
-    os.environ.update(GOVLAKE_CONTRACTS_DIR=str(folder / "contracts"), GOVLAKE_EXPECTATIONS_DIR=str(folder / "suites"))
-    try:
+    with temporary_environ({"GOVLAKE_CONTRACTS_DIR": str(folder / "contracts"),
+                            "GOVLAKE_EXPECTATIONS_DIR": str(folder / "suites")}):
         yield folder
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 # -- builders --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from govlake.records import read_catalog_entry
 from masking.keys import TOKEN_PATTERN, domain_key, token
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
+from tests.environment import temporary_environ
 from tests.leakscan import find_canaries
 
 pytestmark = pytest.mark.e2e
@@ -22,30 +23,19 @@ DATASETS = ("social_insured", "business_registry", "hotline_tickets")
 
 @pytest.fixture(scope="module")
 def airflow_run(tmp_path_factory):
-    import os
-
     from entrypoints.demo import run_dags
     from govlake.config import settings
+    from govlake.contracts import load_contracts
     from govlake.storage import Lake
 
     home = tmp_path_factory.mktemp("e2e-home")
-    saved = {k: os.environ.get(k) for k in ("GOVLAKE_HOME", "GOVLAKE_LAKE_ROOT", "AIRFLOW_HOME")}
-    os.environ.update(GOVLAKE_HOME=str(home), GOVLAKE_LAKE_ROOT=str(home / "lake"))
-    os.environ.pop("AIRFLOW_HOME")
-    try:
+    with temporary_environ({"GOVLAKE_HOME": str(home), "GOVLAKE_LAKE_ROOT": str(home / "lake")},
+                           remove=("AIRFLOW_HOME",)):
         lake = Lake.from_settings()
         write_canary_extracts(lake)
-        from govlake.contracts import load_contracts
-
         contracts = load_contracts()
         codes = run_dags([contracts[d].dag_id for d in DATASETS], dt.date.today().isoformat(), echo=lambda *_: None)
         yield {"lake": lake, "codes": codes, "home": home, "settings": settings()}
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def curated(lake, ds):

@@ -18,6 +18,7 @@ from govlake.records import LedgerState, Status, iter_manifests, load_ledger, re
 from govlake.synthetic import deliver
 from jobs.pipeline import run_all
 from tests.corpus import CANARIES, EVENTS, PEOPLE, SIGNED, SNAPSHOT, cases, corpus_config, people
+from tests.environment import temporary_environ
 from tests.leakscan import find_canaries
 
 
@@ -59,23 +60,21 @@ def corpus_run(corpus_env, tmp_path_factory, spark):
     from govlake.storage import Lake
 
     root = tmp_path_factory.mktemp("corpus-lake")
-    saved = os.environ["GOVLAKE_LAKE_ROOT"]
-    os.environ["GOVLAKE_LAKE_ROOT"] = str(root)
-    lake = Lake.from_settings()
     handler = _Collect()
     logging.getLogger("govlake").addHandler(handler)
     try:
-        all_cases = cases()
-        for case in all_cases:
-            put(lake, case.dataset, case.files)
-        first = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
-        state = {ds: (read_current(lake, ds), load_ledger(lake, ds)) for ds in (PEOPLE, EVENTS)}
-        again = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
-        yield {"lake": lake, "cases": all_cases, "first": first, "again": again, "state": state,
-               "logs": handler.lines}
+        with temporary_environ({"GOVLAKE_LAKE_ROOT": str(root)}):
+            lake = Lake.from_settings()
+            all_cases = cases()
+            for case in all_cases:
+                put(lake, case.dataset, case.files)
+            first = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
+            state = {ds: (read_current(lake, ds), load_ledger(lake, ds)) for ds in (PEOPLE, EVENTS)}
+            again = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
+            yield {"lake": lake, "cases": all_cases, "first": first, "again": again, "state": state,
+                   "logs": handler.lines}
     finally:
         logging.getLogger("govlake").removeHandler(handler)
-        os.environ["GOVLAKE_LAKE_ROOT"] = saved
 
 
 class _Collect(logging.Handler):

@@ -12,24 +12,20 @@ from govlake.records import BatchRef, read_catalog_entry, read_current
 from jobs.pipeline import run_all
 from masking.keys import TOKEN_PATTERN, domain_key, token
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
+from tests.environment import temporary_environ
 from tests.leakscan import find_canaries
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, spark):
-    import os
-
     from govlake.storage import Lake
 
-    root = tmp_path_factory.mktemp("lake-mp")
-    old = os.environ["GOVLAKE_LAKE_ROOT"]
-    os.environ["GOVLAKE_LAKE_ROOT"] = str(root)
-    lake = Lake.from_settings()
-    write_canary_extracts(lake)
-    outcomes = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
-    assert all(o.ok for o in outcomes.values()), {ds: o.refused for ds, o in outcomes.items()}
-    yield lake, {ds: o.published for ds, o in outcomes.items()}
-    os.environ["GOVLAKE_LAKE_ROOT"] = old
+    with temporary_environ({"GOVLAKE_LAKE_ROOT": str(tmp_path_factory.mktemp("lake-mp"))}):
+        lake = Lake.from_settings()
+        write_canary_extracts(lake)
+        outcomes = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
+        assert all(o.ok for o in outcomes.values()), {ds: o.refused for ds, o in outcomes.items()}
+        yield lake, {ds: o.published for ds, o in outcomes.items()}
 
 
 def curated(lake, ds):
