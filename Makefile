@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # Spark's JVM starts about twice as fast with these; right for the demo and the tests.
 export GOVLAKE_SPARK_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
-.PHONY: setup demo test test-fast lint clean distclean airflow-ui s3-jars bench lock
+.PHONY: setup demo test test-fast lint clean distclean airflow-ui s3-jars s3-packages s3-up s3-down bench lock
 
 setup: .venv/.synced
 
@@ -23,17 +23,27 @@ $(UV):
 s3-jars:
 	infra/get-s3a-jars.sh .cache/jars
 
+# A local S3 server that enforces users and bucket policies (Ceph RADOS Gateway, loopback only).
+s3-packages:
+	infra/rgw.sh install
+
+s3-up:
+	infra/rgw.sh up
+
+s3-down:
+	infra/rgw.sh down
+
 demo: setup
 	.venv/bin/govlake demo
 
 lint: setup
 	.venv/bin/ruff check .
 
-test: setup s3-jars lint
+test: setup s3-jars s3-packages lint
 	.venv/bin/pytest
 
 test-fast: setup
-	.venv/bin/pytest -m "not e2e and not s3"
+	.venv/bin/pytest -m "not e2e and not s3 and not rgw"
 
 bench: setup
 	.venv/bin/python bench/pipeline_bench.py
