@@ -154,6 +154,29 @@ def deliveries(dataset: str, as_json: bool = typer.Option(False, "--json")):
 
 
 @command()
+def principals(fmt: str = typer.Option("table", "--format", help="table or json")):
+    """Every principal (departments, the service, analysts, privacy officers, the public) and its grants."""
+    from govlake.access import AccessModel
+
+    described = AccessModel.load().describe()
+    if fmt == "json":
+        typer.echo(json.dumps(described, ensure_ascii=False, indent=2))
+        return
+    if fmt != "table":
+        raise typer.BadParameter("--format must be table or json")
+    typer.echo(f"{'principal':<24} {'kind':<16} grants")
+    for p in described:
+        grants = [f"{g['dataset']}/{g['view']} ({', '.join(g['columns'])}; {g['purpose']}; until "
+                  f"{g['expires'] or 'no end'}{'; EXPIRED' if g['expired'] else ''})" for g in p["grants"]]
+        other = [f"writes {', '.join(p['writes'])}"] if p["kind"] == "department" else \
+            [f"reads {', '.join(p['reads'])}"] if p.get("reads") else []
+        lines = grants + other or ["-"]
+        typer.echo(f"{p['principal']:<24} {p['kind']:<16} {lines[0]}")
+        for line in lines[1:]:
+            typer.echo(f"{'':<41} {line}")
+
+
+@command()
 def catalog(dataset: Optional[str] = typer.Argument(None)):
     """Show the catalog: every published dataset, or one dataset's entry."""
     from govlake.errors import NotFound

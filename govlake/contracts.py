@@ -11,6 +11,7 @@ downstream re-checks it.
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import yaml
 
 from govlake.config import settings
 from govlake.errors import ContractError
+from govlake.principals import REGISTRY_FILE, load_registry
 from masking.operators import OPERATORS
 
 LEVELS = ("national", "provincial", "city", "district")
@@ -35,7 +37,7 @@ _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # The keys each part of a contract may hold; anything else is a typo or a misunderstanding.
 KEYS = {
     "": {"dataset", "title", "owner", "schedule", "source", "delivery", "schema", "quasi_identifiers", "free_text",
-         "risk", "discovery", "expectations", "pseudonym_domain", "access"},
+         "risk", "discovery", "expectations", "pseudonym_domain", "access", "region"},
     "owner": {"department", "level", "region_code", "contact"},
     "source": {"format", "encoding", "delimiter", "file_pattern", "missing_columns", "extra_columns",
                "max_record_bytes"},
@@ -46,7 +48,9 @@ KEYS = {
     "risk": {"k", "l", "sensitive", "generalise", "max_suppression"},
     "risk.generalise[]": {"column", "operator", "params"},
     "discovery": {"on_undeclared", "sample_rows", "min_fraction", "threshold", "ignore_columns"},
-    "access[]": {"principal", "purpose", "columns", "row_filter"},
+    "access[]": {"audience", "grantees", "purpose", "columns", "row_filter", "expires", "public", "aggregate"},
+    "aggregate": {"by", "min_count"},
+    "region": {"column", "codes"},
 }
 
 
@@ -75,11 +79,37 @@ class FreeText:
 
 
 @dataclass(frozen=True)
-class AccessGrant:
-    principal: str
+class Audience:
+    """A grant: who may read which columns and rows of a dataset, for what, until when.
+
+    Publishing materialises one view per audience and administrative scope of its grantees;
+    a public audience gets aggregates only, with cells under ``min_count`` people suppressed.
+    """
+
+    name: str
     purpose: str
+    grantees: tuple[str, ...] = ()  # analysts or groups (contracts/principals.yaml)
     columns: tuple[str, ...] = ("*",)
-    row_filter: str | None = None
+    row_filter: str | None = None  # Spark SQL over the curated columns
+    expires: dt.date | None = None
+    public: bool = False
+    aggregate_by: tuple[str, ...] = ()
+    min_count: int = 20
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where each row belongs (its GB/T 2260 region code), for scoping audiences by administrative level.
+
+    ``column`` holds either codes or names mapped by ``codes``; with no column every row belongs
+    to the owner's region.
+    """
+
+    column: str | None = None
+    codes: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,12 +177,13 @@ class Contract:
     free_text: tuple[FreeText, ...]
     suite: str
     pseudonym_domain: str
-    access: tuple[AccessGrant, ...]
+    access: tuple[Audience, ...]
     schedule: str | None
     path: Path
     sha256: str  # of the contract file: what a release or a refusal was decided under
     discovery: Discovery = field(default_factory=Discovery)
     risk: RiskPolicy = field(default_factory=RiskPolicy)
+    region: Region = field(default_factory=Region)
 
     # The source settings most code needs, by their old names.
     @property
@@ -368,12 +399,54 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
     )
 
     access = []
+    personal = {c.name for c in columns if c.personal}
     for i, a in enumerate(check.sequence(doc.get("access"), "access")):
         awhere = f"access[{i}]"
         a = check.mapping(a, awhere, "access[]")
-        access.append(AccessGrant(principal=check.require(a, "principal", awhere),
-                                  purpose=check.require(a, "purpose", awhere),
-                                  columns=tuple(a.get("columns") or ("*",)), row_filter=a.get("row_filter")))
+        name = check.require(a, "audience", awhere)
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise check.fail(awhere, f"audience '{name}' must be lower_snake_case")
+        if name in {x.name for x in access}:
+            raise check.fail(awhere, f"audience '{name}' is defined twice")
+        cols = tuple(a.get("columns") or ("*",))
+        for col in cols:
+            if col != "*" and col not in names:
+                raise check.fail(awhere, f"column '{col}' is not in the schema")
+        expires = a.get("expires")
+        if expires is not None:
+            try:
+                expires = expires if isinstance(expires, dt.date) else dt.date.fromisoformat(str(expires))
+            except ValueError:
+                raise check.fail(awhere, f"expires '{expires}' is not a date (YYYY-MM-DD)") from None
+        public = bool(a.get("public", False))
+        agg = check.mapping(a.get("aggregate"), f"{awhere}.aggregate", "aggregate")
+        by = tuple(check.sequence(agg.get("by"), f"{awhere}.aggregate.by"))
+        for col in by:
+            if col not in names:
+                raise check.fail(f"{awhere}.aggregate", f"column '{col}' is not in the schema")
+            if col in personal:
+                raise check.fail(f"{awhere}.aggregate", f"'{col}' is personal data: a public table cannot be "
+                                                        "broken down by it")
+        grantees = tuple(str(g) for g in check.sequence(a.get("grantees"), f"{awhere}.grantees"))
+        if public and (grantees or not by):
+            raise check.fail(awhere, "a public audience names no grantees and needs aggregate.by columns")
+        if not public and (not grantees or by):
+            raise check.fail(awhere, "an audience names its grantees (analysts or groups); aggregate is for public "
+                                     "audiences only")
+        min_count = agg.get("min_count", 20)
+        if not isinstance(min_count, int) or isinstance(min_count, bool) or min_count < 1:
+            raise check.fail(f"{awhere}.aggregate", "min_count must be a whole number of people, at least 1")
+        access.append(Audience(name=name, purpose=check.require(a, "purpose", awhere), grantees=grantees,
+                               columns=cols, row_filter=a.get("row_filter"), expires=expires, public=public,
+                               aggregate_by=by, min_count=min_count))
+    region_doc = check.mapping(doc.get("region"), "region", "region")
+    region = Region(column=region_doc.get("column"), codes={str(k): str(v) for k, v in
+                                                             (region_doc.get("codes") or {}).items()})
+    if region.column is not None and region.column not in names:
+        raise check.fail("region", f"column '{region.column}' is not in the schema")
+    for k, v in region.codes.items():
+        if not re.match(r"^[0-9]{6}$", v):
+            raise check.fail("region.codes", f"'{k}' maps to '{v}', which is not a six-digit region code")
     return Contract(
         dataset=dataset,
         title=str(doc.get("title", dataset)),
@@ -393,6 +466,7 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         sha256=sha256,
         discovery=discovery,
         risk=risk,
+        region=region,
     )
 
 
@@ -407,13 +481,23 @@ def load_contract_file(path: Path) -> Contract:
 
 
 def load_contracts(directory: Path | None = None) -> dict[str, Contract]:
+    """Every contract in the folder, checked, with their grantees checked against the principals registry."""
     directory = Path(directory or settings().contracts_dir)
     contracts: dict[str, Contract] = {}
     for path in sorted(directory.glob("*.yaml")):
+        if path.name == REGISTRY_FILE:
+            continue
         contract = load_contract_file(path)
         if contract.dataset in contracts:
             raise ContractError(f"{path}: dataset '{contract.dataset}' is already defined")
         contracts[contract.dataset] = contract
+    registry = load_registry(directory)
+    for c in contracts.values():
+        for i, audience in enumerate(c.access):
+            unknown = [g for g in audience.grantees if not registry.knows(g)]
+            if unknown:
+                raise ContractError(f"{c.path}: access[{i}]: grantee(s) {', '.join(unknown)} are neither analysts nor "
+                                    f"groups in {directory / REGISTRY_FILE}")
     return contracts
 
 

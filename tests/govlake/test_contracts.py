@@ -59,12 +59,33 @@ BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_co
      "free_text[0].operators.PERSON: unknown masking operator 'shred'"),
     ({"source": {"format": "csv", "delimiter": ";;"}}, "delimiter must be one character"),
     ({"source": {"format": "csv", "missing_columns": "ignore"}}, "source.missing_columns 'ignore'"),
+    ({"access": [{"audience": "x", "purpose": "p"}]}, "access[0]: an audience names its grantees"),
+    ({"access": [{"audience": "x", "grantees": ["g"], "purpose": "p", "columns": ["zz"]}]}, "column 'zz' is not in"),
+    ({"access": [{"audience": "x", "grantees": ["g"], "purpose": "p", "expires": "soon"}]}, "expires 'soon'"),
+    ({"access": [{"audience": "x", "public": True, "purpose": "p"}]}, "needs aggregate.by columns"),
+    ({"schema": [{"name": "a", "personal": {"entity": "PERSON", "operator": "redact"}}],
+      "access": [{"audience": "x", "public": True, "purpose": "p", "aggregate": {"by": ["a"]}}]},
+     "'a' is personal data: a public table cannot be broken down by it"),
+    ({"region": {"column": "zz"}}, "region: column 'zz' is not in the schema"),
+    ({"region": {"column": "a", "codes": {"x": "4403"}}}, "which is not a six-digit region code"),
 ])
 def test_errors_name_the_file_and_field(tmp_path, change, message):
     path = _write(tmp_path, {**BASE, **change})
     with pytest.raises(ContractError) as err:
         load_contract_file(path)
     assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_grantees_must_be_known_principals(tmp_path):
+    doc = {**BASE, "access": [{"audience": "x", "grantees": ["nobody_we_know"], "purpose": "p"}]}
+    _write(tmp_path, doc)
+    (tmp_path / "principals.yaml").write_text("analysts:\n  - {name: ann, level: city, region_code: '440300', "
+                                             "groups: [readers]}\n")
+    with pytest.raises(ContractError, match=r"grantee.s. nobody_we_know are neither analysts nor groups"):
+        load_contracts(tmp_path)
+    doc["access"][0]["grantees"] = ["readers"]
+    _write(tmp_path, doc)
+    assert load_contracts(tmp_path)["x"].access[0].grantees == ("readers",)
 
 
 def test_duplicate_dataset_is_refused(tmp_path):

@@ -29,7 +29,7 @@ CONTRACT = {
     "quasi_identifiers": ["registered_on"],
     "risk": {"k": 1},  # two rows cannot be 5-anonymous; the gate itself is tested elsewhere
     "pseudonym_domain": "shared_services",
-    "access": [{"principal": "civil_affairs_analysts", "purpose": "statistics"}],
+    "access": [{"audience": "statistics", "grantees": ["civil_affairs_analysts"], "purpose": "statistics"}],
 }
 
 
