@@ -191,8 +191,9 @@ def catalog(dataset: Optional[str] = typer.Argument(None)):
         typer.echo(entry.model_dump_json(indent=2, by_alias=True))
         return
     for entry in iter_catalog(lk):
-        typer.echo(f"{entry.dataset:<20} v{entry.version}  {entry.row_count:>8} rows  {entry.mode:<9} "
-                   f"{entry.owner['department']} ({entry.owner['level']})  {entry.path}")
+        typer.echo(f"{entry.dataset:<20} version {entry.version:<3} {entry.row_count:>8} rows  {entry.mode:<9} "
+                   f"{entry.owner['department']} ({entry.owner['level']})  {entry.table}, "
+                   f"{len(entry.views)} view(s), {len(entry.versions)} version(s) kept")
 
 
 @command()
@@ -270,8 +271,8 @@ def query(sql: str):
 
     from govlake.contracts import load_contracts
     from govlake.errors import NotFound
-    from govlake.records import read_current
     from govlake.storage import lake
+    from govlake.tables import read_current
 
     lk = lake()
     if lk.is_s3:
@@ -280,7 +281,7 @@ def query(sql: str):
     for ds in load_contracts():
         current = read_current(lk, ds)
         if current:
-            con.execute(f"create view {ds} as select * from read_parquet('{current.path}/*.parquet')")
+            con.execute(f"create view {ds} as select * from read_parquet({current.files!r})")
     try:
         result = con.sql(sql)
     except duckdb.Error as exc:
@@ -400,14 +401,15 @@ def sign(dataset: str, files: List[Path] = typer.Argument(..., help="the deliver
 
 
 @command("verify-release")
-def verify_release(target: str = typer.Argument(..., help="a dataset name, or a curated version folder"),
+def verify_release(target: str = typer.Argument(..., help="a dataset name, or a curated dataset folder"),
+                   version: Optional[int] = typer.Option(None, help="a past version (default: the current one)"),
                    public_key: Optional[Path] = typer.Option(None, "--public-key",
                                                              help="the platform's release key (base64); default: "
                                                                   "the one published in the lake's catalog")):
     """Verify a curated release offline: its manifest's signature and every file's size, digest and rows."""
     from govlake.release import verify_release_folder
 
-    report = verify_release_folder(target, public_key)
+    report = verify_release_folder(target, public_key, version)
     for line in report.lines:
         typer.echo(line)
     if not report.ok:

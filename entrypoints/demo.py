@@ -72,8 +72,9 @@ def summary_rows(lake: Lake) -> list[dict]:
             "verified": all((m.get("verification") or {}).get("passed") for m in masking),
             "signed": all(b["signed"] for b in batches),
             "html": entry.reports.get("masking_html", [""])[-1],
-            "curated": entry.path,
+            "curated": f"{entry.table} (version {entry.version}, {entry.location})",
             "release": entry.release_manifest,
+            "views": ", ".join(v["view"] for v in entry.views),
             "report": entry.reports["masking"][-1],
             "validation": entry.reports["validation"][-1],
         })
@@ -95,6 +96,7 @@ def print_summary(lake: Lake, echo=print) -> None:
              f"k={r['k'] if r['k'] is not None else '-'}; verification {'passed' if r['verified'] else 'FAILED'}")
         echo(f"  curated:    {r['curated']}")
         echo(f"  release:    {r['release']}  (govlake verify-release {r['dataset']})")
+        echo(f"  views:      {r['views']}")
         echo(f"  masking:    {r['report']}")
         echo(f"              {r['html']}")
         echo(f"  validation: {r['validation']}")

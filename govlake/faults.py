@@ -7,8 +7,8 @@ cleanup runs, exactly like a crash or an OOM kill) when it reaches that point;
 at that moment). Unset, a failpoint costs one dictionary lookup.
 
 The points, in pipeline order: ``ingest.registered``, ``ingest.written``, ``validate.written``,
-``mask.written``, ``publish.data_written``, ``publish.release_signed``, ``publish.pointer_switched``,
-``publish.catalog_written``, ``publish.done``.
+``mask.written``, ``publish.data_written``, ``publish.release_signed``, ``publish.pointer_switched`` (the
+Iceberg commit), ``publish.views_written``, ``publish.catalog_written``, ``publish.done``.
 """
 
 from __future__ import annotations

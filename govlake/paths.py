@@ -12,8 +12,9 @@ front of these paths.
     quarantine/<dataset>/batch_id=<batch>/_REJECTED.json
     quarantine/<dataset>/deliveries/<key>.json          a delivery refused as a whole, with the reason
     work/<dataset>/batch_id=<batch>/                   masked batches awaiting publication
-    curated/<dataset>/version=<v>/                     published Parquet + signed release manifest
-    curated/<dataset>/_current.json                    the pointer readers follow
+    curated/<dataset>/{data,metadata}/                 the curated Iceberg table (data: batch_id=<b>/v<n>/)
+    curated/<dataset>/releases/<n>.json(.sig)          signed release manifest of version n
+    views/<dataset>/<view>/{data,metadata}/            one Iceberg table per audience view
     reports/<dataset>/{validation,masking}/<batch>.{json,html}
     reports/<dataset>/landing/<time>.json              what each ingest found in the landing zone
     catalog/<dataset>.json, catalog/_release_keys/<key>.pub
@@ -25,8 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-ZONES = ("landing", "raw", "quarantine", "work", "curated", "reports", "catalog", "audit", "locks")
-RELEASE_MANIFEST = "_release.json"
+ZONES = ("landing", "raw", "quarantine", "work", "curated", "views", "reports", "catalog", "audit", "locks")
 SIGNATURE_SUFFIX = ".sig"
 
 
@@ -78,26 +78,33 @@ def curated(dataset: str) -> str:
     return f"curated/{dataset}"
 
 
-def curated_version(dataset: str, version: str) -> str:
-    return f"curated/{dataset}/version={version}"
+def curated_data(dataset: str) -> str:
+    return f"curated/{dataset}/data"
 
 
-def version_of(path: str) -> str | None:
-    """The version named by a ``curated/<dataset>/version=<v>`` folder, else None."""
-    name = path.rstrip("/").rsplit("/", 1)[-1]
-    return name[len("version="):] if name.startswith("version=") else None
+def curated_batch_data(dataset: str, batch_id: str, version: int) -> str:
+    """Where one batch's rows are written for version ``version`` (a re-masked batch gets a new folder)."""
+    return f"curated/{dataset}/data/batch_id={batch_id}/v{version}"
 
 
-def release_manifest(dataset: str, version: str) -> str:
-    return f"{curated_version(dataset, version)}/{RELEASE_MANIFEST}"
+def release_manifest(dataset: str, version: int | str) -> str:
+    return f"curated/{dataset}/releases/{version}.json"
+
+
+def releases(dataset: str) -> str:
+    return f"curated/{dataset}/releases"
 
 
 def signature_of(path: str) -> str:
     return path + SIGNATURE_SUFFIX
 
 
-def current_pointer(dataset: str) -> str:
-    return f"curated/{dataset}/_current.json"
+def view(dataset: str, name: str) -> str:
+    return f"views/{dataset}/{name}"
+
+
+def view_data(dataset: str, name: str, version: int) -> str:
+    return f"views/{dataset}/{name}/data/v{version}"
 
 
 def validation_report(dataset: str, batch_id: str, ext: str = "json") -> str:

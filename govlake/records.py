@@ -332,19 +332,20 @@ class Ledger(Record):
 # -- publication ------------------------------------------------------------------------------------
 
 class CurrentVersion(Record):
-    """``curated/<dataset>/_current.json``: the one object readers follow; switched atomically."""
+    """The version of a curated dataset readers see now (its Iceberg table's current snapshot)."""
 
     dataset: str
     version: str
-    path: str  # full URI of the version folder
-    rel_path: str
+    table: str  # Iceberg identifier, e.g. curated.social_insured
+    metadata: str  # the table's current metadata file (what DuckDB's iceberg_scan reads)
+    files: list[str]  # the data files of this version, as Parquet readers name them
     fingerprint: str
     published_at: str
     release_manifest: str | None = None  # full URI of the signed release manifest
 
 
 class ReleaseFile(Record):
-    name: str
+    name: str  # relative to the table's folder, e.g. data/batch_id=b1/v3/part-0.parquet
     size: int
     sha256: str
     rows: int
@@ -353,9 +354,10 @@ class ReleaseFile(Record):
 class ReleaseManifest(Record):
     """What a curated version holds, signed by the platform so a reader can check it offline."""
 
-    format: str = "govlake-release/1"
+    format: str = "govlake-release/2"
     dataset: str
     version: str
+    table: str
     published_at: str
     mode: str
     row_count: int
@@ -372,9 +374,11 @@ class CatalogEntry(Record):
     owner: dict[str, str]
     mode: str
     version: str
-    path: str
+    table: str
+    location: str
+    metadata: str
     release_manifest: str | None = None
-    format: str = "parquet"
+    format: str = "iceberg"
     published_at: str
     row_count: int
     schema_: list[dict[str, Any]] = Field(alias="schema")
@@ -383,9 +387,10 @@ class CatalogEntry(Record):
     source_batches: list[dict[str, Any]]
     reports: dict[str, list[str]]
     access: list[dict[str, Any]]
+    views: list[dict[str, Any]] = Field(default_factory=list)
+    versions: list[dict[str, Any]] = Field(default_factory=list)
     lineage: dict[str, Any]
     fingerprint: str
-    previous_versions: list[str] = Field(default_factory=list)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -438,15 +443,6 @@ def load_ledger(lake: Lake, dataset: str) -> Ledger:
 
 def save_ledger(lake: Lake, ledger: Ledger) -> str:
     return _save(lake, paths.ledger(ledger.dataset), ledger)
-
-
-def read_current(lake: Lake, dataset: str) -> CurrentVersion | None:
-    rel = paths.current_pointer(dataset)
-    return _load(lake, rel, CurrentVersion) if lake.exists(rel) else None
-
-
-def write_current(lake: Lake, pointer: CurrentVersion) -> str:
-    return _save(lake, paths.current_pointer(pointer.dataset), pointer)
 
 
 def read_catalog_entry(lake: Lake, dataset: str) -> CatalogEntry | None:

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from govlake.contracts import load_contract
 from govlake.errors import Refusal
 from govlake.locks import dataset_lock
-from govlake.records import BatchRef, Status, load_manifest, read_current
+from govlake.records import BatchRef, Status, load_manifest
 from govlake.spark import get_spark, storage_error_from_spark
 from govlake.storage import lake as open_lake
+from govlake.tables import read_current
 
 log = logging.getLogger("govlake")
 FINISHED_VALIDATION = frozenset({Status.VALIDATED, Status.MASKED, Status.PUBLISHED, Status.SUPERSEDED,
@@ -118,7 +119,8 @@ class RunOutcome:
                        + (f"; {b['reason']}" if b.get("reason") else ""))
         out += [f"  REFUSED: {r}" for r in self.refused]
         if self.published:
-            out.append(f"  curated version {self.published['version']} at {self.published['path']}")
+            out.append(f"  curated version {self.published['version']}: {self.published['table']} "
+                       f"({len(self.published['files'])} file(s))")
         return out
 
 

@@ -1,28 +1,36 @@
-"""Publish: the curated dataset, replaced atomically, signed, with its catalog entry and lineage.
+"""Publish: the curated dataset as an Iceberg table, its audience views, a signed release, the catalog.
 
 What is published depends on the contract's delivery mode: a **snapshot** dataset is its newest
-masked and verified delivery (older ones become ``superseded``); an **increment** dataset is the
-union of all of them. A curated version is written to its own folder with a release manifest
-(files, sizes, SHA-256 digests, row counts) signed by the platform's release key; only when all
-of that is complete does the ``_current.json`` pointer (one atomic object write) switch readers
-to it. Readers therefore see the old version or the new one, never half of one.
+masked and verified delivery (older ones become ``superseded``), committed in place of the
+previous files; an **increment** dataset is the union of all of them, and a publish only
+appends the batches the table does not hold yet (and replaces re-masked ones), so published data
+is never rewritten. Spark writes the Parquet files; one Iceberg commit makes them visible, so
+readers see the previous version or the new one, never a mix. Before the commit, a release
+manifest of the new version (every file's size, SHA-256 and row count) is signed with the
+platform's release key.
 
-Every step after the pointer switch (catalog, batch statuses, pruning old versions) is
-idempotent: a publish killed half-way is finished by the next run, which finds the pointer
-already at the version its batches make and only completes the bookkeeping.
+Then each audience view (``govlake.access``: only its columns and rows, for its grantees'
+administrative scope; public audiences get aggregates with small cells suppressed) is
+materialised from the new version as an Iceberg table of its own.
+
+Everything after the curated commit (views, catalog, batch statuses, expiring old versions,
+deleting files no version needs) is idempotent: a publish killed half-way is finished by the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import time
 
 import pyarrow.parquet as pq
 
-from govlake import paths
+from govlake import paths, tables
+from govlake.access import AccessModel, View
 from govlake.contracts import Contract
+from govlake.errors import ContractError
 from govlake.faults import failpoint
 from govlake.locks import dataset_lock
 from govlake.records import (
@@ -36,18 +44,17 @@ from govlake.records import (
     iter_manifests,
     parse_release_manifest,
     read_catalog_entry,
-    read_current,
     release_manifest_bytes,
     save_manifest,
     write_catalog_entry,
-    write_current,
 )
 from govlake.signing import public_b64, release_key, sign
 from govlake.storage import Lake
 
 log = logging.getLogger("govlake")
-KEEP_VERSIONS = 3
+KEEP_VERSIONS = 10
 CURATED_LINEAGE = ("_batch_id", "_source_file", "_source_row")
+REGION = "_region_code"
 
 
 def publishable_batches(contract: Contract, manifests: list[BatchManifest]) -> list[BatchManifest]:
@@ -63,79 +70,208 @@ def publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         return _publish(contract, lake, spark)
 
 
+def _fingerprint(batches: list[BatchManifest]) -> str:
+    return hashlib.sha256("|".join(f"{m.batch_id}@{m.masking.masked_at}" for m in batches).encode()).hexdigest()[:10]
+
+
 def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
     started = time.monotonic()
     ds = contract.dataset
     manifests = iter_manifests(lake, ds)
     batches = publishable_batches(contract, manifests)
-    current = read_current(lake, ds)
+    table = tables.load(lake, tables.curated_name(ds))
+    current = tables.current_version(table)
     if not batches:
         log.info("publish %s: no masked and verified batch to publish; curated data unchanged", ds)
-        return current
-    fingerprint = hashlib.sha256("|".join(f"{m.batch_id}@{m.masking.masked_at}" for m in batches)
-                                 .encode()).hexdigest()[:10]
-    if current and current.fingerprint == fingerprint:
-        _finish(contract, lake, manifests, batches, current)
-        log.info("publish %s: version %s already holds these batches; nothing to do", ds, current.version)
-        return current
+        return tables.read_current(lake, ds)
+    fingerprint = _fingerprint(batches)
+    if current and current.properties.get("govlake.fingerprint") == fingerprint:
+        _finish(contract, lake, spark, manifests, batches, table, current)
+        log.info("publish %s: version %s already holds these batches; nothing to do", ds, current.label)
+        return tables.read_current(lake, ds)
 
     key = release_key()
-    now = dt.datetime.now(dt.UTC)
-    version = f"{now:%Y%m%dT%H%M%S%fZ}-{fingerprint}"
-    frames = [spark.read.parquet(lake.spark_uri(m.work_path)) for m in batches]
-    df = frames[0]
-    for f in frames[1:]:
-        df = df.unionByName(f)
-    curated = df.select(*contract.column_names, *CURATED_LINEAGE)
-    rows = curated.count()
-    version_rel = paths.curated_version(ds, version)
-    curated.coalesce(max(1, rows // 2_000_000)).write.mode("overwrite").parquet(lake.spark_uri(version_rel))
+    number = (max(v.number for v in tables.versions(table)) + 1) if table and tables.versions(table) else 1
+    held = json.loads(current.properties.get("govlake.batches", "{}")) if current else {}
+    wanted = {m.batch_id: m.masking.masked_at for m in batches}
+    if contract.delivery.mode == "snapshot":
+        to_write, drop, replace_all = batches, [], True
+    else:  # append what is new, replace what was masked again, drop what may no longer be published
+        to_write = [m for m in batches if held.get(m.batch_id) != wanted[m.batch_id]]
+        drop, replace_all = [b for b in held if held[b] != wanted.get(b)], False
+
+    written: list[str] = []
+    for m in to_write:
+        rel = paths.curated_batch_data(ds, m.batch_id, number)
+        df = spark.read.parquet(lake.spark_uri(m.work_path)).select(*contract.column_names, *CURATED_LINEAGE)
+        df.coalesce(max(1, m.rows_published // 2_000_000)).write.mode("overwrite").parquet(lake.spark_uri(rel))
+        written += [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
     failpoint("publish.data_written")
 
+    if table is None:
+        table = tables.ensure(lake, tables.curated_name(ds), paths.curated(ds), _arrow_schema(lake, written[0]))
+    elif written:
+        tables.evolve(table, _arrow_schema(lake, written[0]))
+    remove_prefixes = tuple(tables.file_uri(lake, f"{paths.curated_data(ds)}/batch_id={b}/") for b in drop)
+    kept = [] if replace_all else [f for f in tables.data_files(table)
+                                   if not any(f.file_path.startswith(p) for p in remove_prefixes)]
+    now = dt.datetime.now(dt.UTC)
     release = ReleaseManifest(
-        dataset=ds, version=version, published_at=now.isoformat(timespec="seconds"), mode=contract.delivery.mode,
-        row_count=rows, files=_release_files(lake, version_rel), columns=_schema(contract, batches[-1], curated),
-        source_batches=[_batch_summary(lake, m) for m in batches], contract_sha256=contract.sha256,
+        dataset=ds, version=str(number), table=tables.curated_name(ds), published_at=now.isoformat(timespec="seconds"),
+        mode=contract.delivery.mode, row_count=0,
+        files=_release_files(lake, ds, current, kept) + [_describe(lake, ds, rel) for rel in written],
+        columns=[], source_batches=[_batch_summary(lake, m) for m in batches], contract_sha256=contract.sha256,
         signing_key=key.key_id)
-    if sum(f.rows for f in release.files) != rows:
-        raise RuntimeError(f"{ds} version {version}: the written files hold {sum(f.rows for f in release.files)} "
-                           f"rows, {rows} were expected")  # a bug, not bad input: keep the traceback
+    release.row_count = sum(f.rows for f in release.files)
+    release.columns = _schema(contract, batches[-1], table)
     data = release_manifest_bytes(release)
-    release_rel = paths.release_manifest(ds, version)
+    release_rel = paths.release_manifest(ds, number)
     lake.write_bytes(release_rel, data)
     lake.write_bytes(paths.signature_of(release_rel), sign(key.private, data))
     if not lake.exists(paths.release_public_key(key.key_id)):
         lake.write_text(paths.release_public_key(key.key_id), public_b64(key.public) + "\n")
     failpoint("publish.release_signed")
 
-    # Switch readers to the new version in one atomic write; everything after is bookkeeping.
-    pointer = CurrentVersion(dataset=ds, version=version, path=lake.uri(version_rel), rel_path=version_rel,
-                             fingerprint=fingerprint, published_at=release.published_at,
-                             release_manifest=lake.uri(release_rel))
-    write_current(lake, pointer)
+    # One commit switches readers to the new version; everything after is derived or bookkeeping.
+    table = tables.commit(table, [tables.file_uri(lake, f) for f in written], remove_prefixes, replace_all,
+                          {tables.VERSION: str(number), "govlake.fingerprint": fingerprint,
+                           "govlake.batches": json.dumps(wanted, sort_keys=True), "govlake.release": release_rel})
     failpoint("publish.pointer_switched")
-    _finish(contract, lake, manifests, batches, pointer, release=release, seconds=time.monotonic() - started)
-    log.info("publish %s: version %s with %d rows from %d batch(es) at %s (%.1fs)", ds, version, rows, len(batches),
-             lake.uri(version_rel), time.monotonic() - started)
-    return pointer
+    version = tables.current_version(table)
+    _finish(contract, lake, spark, manifests, batches, table, version, seconds=time.monotonic() - started)
+    log.info("publish %s: version %s with %d rows from %d batch(es), %d new file(s) (%.1fs)", ds, number,
+             release.row_count, len(batches), len(written), time.monotonic() - started)
+    return tables.read_current(lake, ds)
 
 
-def _finish(contract: Contract, lake: Lake, manifests: list[BatchManifest], batches: list[BatchManifest],
-            pointer: CurrentVersion, release: ReleaseManifest | None = None, seconds: float | None = None) -> None:
-    """Catalog, batch statuses, old versions: idempotent, so a killed publish is finished by the next."""
+def _arrow_schema(lake: Lake, rel: str):
+    with lake.open_random(rel) as f:
+        return pq.read_schema(f)
+
+
+def _describe(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
+    digest = hashlib.sha256()
+    with lake.open_stream(rel) as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    with lake.open_random(rel) as f:
+        rows = pq.read_metadata(f).num_rows
+    size = next(i.size for i in lake.list_files(rel.rsplit("/", 1)[0], rel.rsplit("/", 1)[1], recursive=False))
+    return ReleaseFile(name=rel[len(paths.curated(dataset)) + 1:], size=size, sha256=digest.hexdigest(), rows=rows)
+
+
+def _release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]:
+    """Entries for files the new version keeps: taken from the previous release, not read again."""
+    if not kept:
+        return []
+    previous = {}
+    if current is not None:
+        rel = current.properties.get("govlake.release")
+        if rel and lake.exists(rel):
+            previous = {f.name: f for f in parse_release_manifest(lake.read_bytes(rel), rel).files}
+    out = []
+    for f in kept:
+        name = lake.rel(f.file_path)[len(paths.curated(dataset)) + 1:]
+        out.append(previous.get(name) or _describe(lake, dataset, lake.rel(f.file_path)))
+    return out
+
+
+# -- audience views ------------------------------------------------------------------------------------
+
+def _region_expr(contract: Contract):
+    from pyspark.sql import functions as F
+
+    r = contract.region
+    if r.column is None:
+        return F.lit(contract.region_code)
+    if r.codes:
+        mapping = F.create_map(*[F.lit(x) for kv in r.codes.items() for x in kv])
+        return F.coalesce(mapping[F.col(r.column)], F.lit(contract.region_code))
+    return F.coalesce(F.col(r.column).cast("string"), F.lit(contract.region_code))
+
+
+def _person_column(contract: Contract) -> str | None:
+    """The column that says who a row is about (a pseudonymised resident ID), for counting people."""
+    return next((c.name for c in contract.personal_columns
+                 if c.personal.entity == "CN_RESIDENT_ID" and c.personal.operator == "pseudonym"), None)
+
+
+def view_frame(contract: Contract, view: View, curated):
+    """The rows and columns one audience may see, from the curated data (a Spark DataFrame)."""
+    from pyspark.sql import functions as F
+
+    a = view.audience
+    df = curated.withColumn(REGION, _region_expr(contract))
+    if view.scope:
+        df = df.where(F.col(REGION).startswith(view.scope))
+    if a.row_filter:
+        try:
+            df = df.where(F.expr(a.row_filter))
+            df.schema  # noqa: B018 - resolves the expression now, so a bad filter is reported here
+        except Exception as exc:
+            raise ContractError(f"{contract.path}: audience {a.name}: row_filter cannot be used: "
+                                f"{str(exc).splitlines()[0][:200]}") from None
+    if a.public:
+        person = _person_column(contract)
+        row = F.concat(F.lit("row:"), F.monotonically_increasing_id().cast("string"))
+        # A person counts once; a row about nobody identified counts as one person.
+        df = df.withColumn("_who", F.coalesce(F.col(person), row) if person else row)
+        grouped = df.groupBy(*a.aggregate_by).agg(F.countDistinct("_who").alias("people"))
+        # Open data without re-identification: a cell about fewer than min_count people is not published.
+        return grouped.where(F.col("people") >= a.min_count)
+    columns = contract.column_names if "*" in a.columns else list(a.columns)
+    return df.select(*columns)
+
+
+def _publish_views(contract: Contract, lake: Lake, spark, table, version: tables.Version) -> list[dict]:
     ds = contract.dataset
-    release = release or parse_release_manifest(lake.read_bytes(paths.release_manifest(ds, pointer.version)),
-                                                paths.release_manifest(ds, pointer.version))
+    model = AccessModel.load()
+    files = [f.file_path for f in tables.data_files(table)]
+    curated = spark.read.parquet(*[lake.spark_uri(lake.rel(f)) for f in files])
+    out = []
+    for view in model.views(ds):
+        name = tables.view_name(ds, view.name)
+        existing = tables.load(lake, name)
+        done = tables.current_version(existing)
+        if done is None or done.number != version.number:
+            rel = paths.view_data(ds, view.name, version.number)
+            view_frame(contract, view, curated).coalesce(1).write.mode("overwrite").parquet(lake.spark_uri(rel))
+            written = [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
+            vt = existing or tables.ensure(lake, name, paths.view(ds, view.name), _arrow_schema(lake, written[0]))
+            existing = tables.commit(vt, [tables.file_uri(lake, f) for f in written], replace_all=True,
+                                     properties={tables.VERSION: str(version.number),
+                                                 "govlake.curated_snapshot": str(version.snapshot_id)})
+            tables.expire(existing, KEEP_VERSIONS)
+            tables.remove_unreferenced(lake, existing, f"{paths.view(ds, view.name)}/data")
+        a = view.audience
+        out.append({"view": view.name, "audience": a.name, "table": name,
+                    "metadata": tables.metadata_location(existing),
+                    "columns": list((*a.aggregate_by, "people") if a.public else a.columns), "public": a.public,
+                    "purpose": a.purpose, "expires": a.expires.isoformat() if a.expires else None,
+                    "scope": view.scope or "all", "readers": [p.name for p in model.readers(view)],
+                    "rows": sum(f.record_count for f in tables.data_files(existing))})
+    return out
+
+
+# -- bookkeeping ---------------------------------------------------------------------------------------
+
+def _finish(contract: Contract, lake: Lake, spark, manifests: list[BatchManifest], batches: list[BatchManifest],
+            table, version: tables.Version, seconds: float | None = None) -> None:
+    """Views, catalog, batch statuses, old versions: idempotent, so a killed publish is finished by the next."""
+    ds = contract.dataset
+    views = _publish_views(contract, lake, spark, table, version)
+    failpoint("publish.views_written")
+    release_rel = version.properties.get("govlake.release", paths.release_manifest(ds, version.label))
+    release = parse_release_manifest(lake.read_bytes(release_rel), release_rel)
     previous = read_catalog_entry(lake, ds)
-    changed = previous is None or previous.version != pointer.version
-    history = ([previous.version] + previous.previous_versions) if previous and changed else \
-        (previous.previous_versions if previous else [])
-    history = [v for v in history if v != pointer.version][: KEEP_VERSIONS - 1]
+    tables.expire(table, KEEP_VERSIONS)
+    table = table.refresh()
     entry = CatalogEntry(
         dataset=ds, title=contract.title,
         owner={"department": contract.department, "level": contract.level, "region_code": contract.region_code},
-        mode=contract.delivery.mode, version=pointer.version, path=pointer.path,
-        release_manifest=pointer.release_manifest, published_at=pointer.published_at, row_count=release.row_count,
+        mode=contract.delivery.mode, version=version.label, table=tables.curated_name(ds),
+        location=lake.uri(paths.curated(ds)), metadata=tables.metadata_location(table),
+        release_manifest=lake.uri(release_rel), published_at=release.published_at, row_count=release.row_count,
         schema=release.columns, quasi_identifiers=list(contract.quasi_identifiers),
         pseudonym_domain=contract.pseudonym_domain, source_batches=release.source_batches,
         reports={
@@ -147,10 +283,15 @@ def _finish(contract: Contract, lake: Lake, manifests: list[BatchManifest], batc
         access=[{"audience": a.name, "grantees": list(a.grantees), "public": a.public, "purpose": a.purpose,
                  "columns": list(a.columns), "row_filter": a.row_filter,
                  "expires": a.expires.isoformat() if a.expires else None} for a in contract.access],
+        views=views,
+        versions=[{"version": v.label, "snapshot_id": v.snapshot_id,
+                   "published_at": v.committed_at.isoformat(timespec="seconds"),
+                   "rows": sum(f.record_count for f in tables.data_files(table, v.snapshot_id))}
+                  for v in tables.versions(table)],
         lineage={"contract": contract.path.name, "contract_sha256": contract.sha256, "suite": contract.suite,
-                 "stages": ["landing", "raw", "validate", "mask", "curated"],
+                 "stages": ["landing", "raw", "validate", "mask", "curated", "views"],
                  "release_signed_by": release.signing_key},
-        fingerprint=pointer.fingerprint, previous_versions=history)
+        fingerprint=version.properties.get("govlake.fingerprint", ""))
     write_catalog_entry(lake, entry)
     failpoint("publish.catalog_written")
 
@@ -159,8 +300,8 @@ def _finish(contract: Contract, lake: Lake, manifests: list[BatchManifest], batc
     for m in manifests:
         if m.batch_id in chosen:
             if m.status != Status.PUBLISHED:  # the version it first appeared in; later versions keep it
-                m.advance(Status.PUBLISHED, note=f"version {pointer.version}")
-                m.published_version = pointer.version
+                m.advance(Status.PUBLISHED, note=f"version {version.label}")
+                m.published_version = version.label
                 if seconds is not None:
                     m.timings["publish"] = round(seconds, 2)
                 save_manifest(lake, m)
@@ -169,29 +310,18 @@ def _finish(contract: Contract, lake: Lake, manifests: list[BatchManifest], batc
             m.advance(Status.SUPERSEDED, note=f"replaced by batch {newest}")
             m.superseded_by = newest
             save_manifest(lake, m)
-    keep = {pointer.version, *history}
-    for d in lake.list_dirs(paths.curated(ds)):
-        version = paths.version_of(d)
-        if version and version not in keep:
-            lake.delete_dir(d)  # older than the kept history, or left by a killed publish
-    if changed:
-        audit(lake, "publish", ds, version=pointer.version, rows=release.row_count,
-              batches=[m.batch_id for m in batches], signed_by=release.signing_key)
+    # Files no kept version needs: left by expired versions or by a publish killed before its commit.
+    tables.remove_unreferenced(lake, table, paths.curated_data(ds))
+    kept = {v.label for v in tables.versions(table)}
+    for info in lake.list_files(paths.releases(ds), "*.json", recursive=False):
+        if info.path.rsplit("/", 1)[-1][:-5] not in kept:
+            lake.delete_file(info.path)
+            lake.delete_file(paths.signature_of(info.path))
+    if previous is None or previous.version != version.label:
+        audit(lake, "publish", ds, version=version.label, rows=release.row_count,
+              batches=[m.batch_id for m in batches], views=[v["view"] for v in views],
+              signed_by=release.signing_key)
     failpoint("publish.done")
-
-
-def _release_files(lake: Lake, version_rel: str) -> list[ReleaseFile]:
-    files = []
-    for info in lake.list_files(version_rel, "*.parquet", recursive=False):
-        digest = hashlib.sha256()
-        with lake.open_stream(info.path) as stream:
-            while chunk := stream.read(1 << 20):
-                digest.update(chunk)
-        with lake.open_random(info.path) as f:
-            rows = pq.read_metadata(f).num_rows
-        files.append(ReleaseFile(name=info.path.rsplit("/", 1)[-1], size=info.size, sha256=digest.hexdigest(),
-                                 rows=rows))
-    return files
 
 
 def _batch_summary(lake: Lake, m: BatchManifest) -> dict:
@@ -204,10 +334,10 @@ def _batch_summary(lake: Lake, m: BatchManifest) -> dict:
             "key_version": m.masking.key_version if m.masking else None}
 
 
-def _schema(contract: Contract, manifest: BatchManifest, curated) -> list[dict]:
-    """Curated columns with their actual types and how each was masked (risk-gate overrides included)."""
+def _schema(contract: Contract, manifest: BatchManifest, table) -> list[dict]:
+    """Curated columns with their types and how each was masked (risk-gate overrides included)."""
     overrides = manifest.masking.overrides if manifest.masking else {}
-    types = dict(curated.dtypes)
+    types = {f.name: str(f.field_type) for f in table.schema().fields} if table is not None else {}
     out = []
     for col in contract.columns:
         rule = overrides.get(col.name)
@@ -218,5 +348,5 @@ def _schema(contract: Contract, manifest: BatchManifest, curated) -> list[dict]:
             masking = {"entity": col.personal.entity, "operator": col.personal.operator}
         else:
             masking = "free_text" if col.name in contract.free_text_columns else None
-        out.append({"name": col.name, "type": types[col.name], "masking": masking})
+        out.append({"name": col.name, "type": types.get(col.name, "unknown"), "masking": masking})
     return out + [{"name": c, "type": "lineage", "masking": None} for c in CURATED_LINEAGE]

@@ -8,10 +8,10 @@ log) or in the task logs, and a planted ID gets the same pseudonym in every depa
 import datetime as dt
 from pathlib import Path
 
-import pyarrow.dataset as pads
 import pytest
 
 from govlake.records import read_catalog_entry
+from govlake.tables import read_dataset
 from masking.keys import TOKEN_PATTERN, domain_key, token
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
 from tests.environment import temporary_environ
@@ -40,7 +40,7 @@ def airflow_run(tmp_path_factory):
 
 def curated(lake, ds):
     entry = read_catalog_entry(lake, ds)
-    return entry, pads.dataset(entry.path, format="parquet").to_table()
+    return entry, read_dataset(lake, ds)
 
 
 def test_every_dag_run_succeeds(airflow_run):

@@ -22,7 +22,8 @@ class GeneralizeDate(Operator):
         return problems
 
     def output_type(self, input_type: str, params: dict) -> str:
-        return "int" if params.get("granularity", "year") == "year" else "string"
+        # Always text: a dataset whose years later become bands keeps one column type.
+        return "string"
 
     def column(self, col, entity: str, params: dict, ctx: MaskContext):
         from pyspark.sql import functions as F
@@ -30,7 +31,7 @@ class GeneralizeDate(Operator):
         granularity = params.get("granularity", "year")
         d = F.to_date(col)
         if granularity == "year":
-            return F.year(d)
+            return F.year(d).cast("string")
         if granularity == "month":
             return F.date_format(d, "yyyy-MM")
         if granularity in ("band", "band5"):
@@ -44,4 +45,4 @@ class GeneralizeDate(Operator):
         return m.group(0) if m else f"<{entity}>"
 
     def verify_pattern(self, params: dict) -> str | None:
-        return None if params.get("granularity", "year") == "year" else r"^\d{4}(-\d{2}|-\d{4})$"
+        return r"^\d{4}$" if params.get("granularity", "year") == "year" else r"^\d{4}(-\d{2}|-\d{4})$"

@@ -79,7 +79,6 @@ def test_keygen_sign_and_a_signed_delivery_is_accepted(lake, spark, tmp_path, mo
 
 
 def test_verify_release_finds_a_tampered_file(lake, spark, tmp_path):
-    from govlake.records import read_current
     from govlake.synthetic import generate
     from jobs.pipeline import run_all
 
@@ -87,12 +86,12 @@ def test_verify_release_finds_a_tampered_file(lake, spark, tmp_path):
     assert run_all("tax_filings").ok
     ok = runner.invoke(app, ["verify-release", "tax_filings"])
     assert ok.exit_code == 0 and "signature: valid" in ok.output and "OK: every file matches" in ok.output
-    folder = lake.local_path(read_current(lake, "tax_filings").rel_path)
+    folder = lake.local_path("curated/tax_filings")
     deliveries = runner.invoke(app, ["deliveries", "tax_filings"])
     assert deliveries.exit_code == 0 and "accepted, batch b" in deliveries.output and ": published" in deliveries.output
     import pathlib
 
-    part = next(pathlib.Path(folder).glob("*.parquet"))
+    part = next(pathlib.Path(folder).rglob("*.parquet"))
     part.write_bytes(part.read_bytes()[:-10] + b"tampered!!")
     bad = runner.invoke(app, ["verify-release", folder])
     assert bad.exit_code == 2 and "FAILED: " in bad.output and "differs from the signed manifest" in bad.output

@@ -14,8 +14,9 @@ import pyarrow.dataset as pads
 import pytest
 
 from govlake import paths
-from govlake.records import LedgerState, Status, iter_manifests, load_ledger, read_current
+from govlake.records import LedgerState, Status, iter_manifests, load_ledger
 from govlake.synthetic import deliver
+from govlake.tables import read_current, read_dataset
 from jobs.pipeline import run_all
 from tests.corpus import CANARIES, EVENTS, PEOPLE, SIGNED, SNAPSHOT, cases, corpus_config, people
 from tests.environment import temporary_environ
@@ -42,8 +43,7 @@ def put(lake, dataset, files):
 
 
 def curated_rows(lake, dataset):
-    current = read_current(lake, dataset)
-    return pads.dataset(current.path, format="parquet").to_table().to_pylist() if current else []
+    return read_dataset(lake, dataset).to_pylist() if read_current(lake, dataset) else []
 
 
 def quarantined_rows(lake, manifest):

@@ -10,22 +10,23 @@ import sys
 import threading
 import time
 
-import pyarrow.dataset as pads
 import pytest
 
 from govlake.config import REPO_ROOT
 from govlake.errors import DatasetLocked, StorageUnavailable
 from govlake.faults import InjectedFault
 from govlake.locks import dataset_lock
-from govlake.records import Status, iter_manifests, read_catalog_entry, read_current
+from govlake.records import Status, iter_manifests, read_catalog_entry
 from govlake.release import verify_release_folder
 from govlake.storage import Lake
 from govlake.synthetic import deliver
+from govlake.tables import read_current, read_dataset
 from jobs.pipeline import run_all
 from tests.corpus import PEOPLE, corpus_config, people
 
 POINTS = ["ingest.registered", "ingest.written", "validate.written", "mask.written", "publish.data_written",
-          "publish.release_signed", "publish.pointer_switched", "publish.catalog_written", "publish.done"]
+          "publish.release_signed", "publish.pointer_switched", "publish.views_written", "publish.catalog_written",
+          "publish.done"]
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +42,13 @@ def contract():
 
 
 def curated(lake):
-    current = read_current(lake, PEOPLE)
-    return pads.dataset(current.path, format="parquet").to_table().to_pylist() if current else []
+    return read_dataset(lake, PEOPLE).to_pylist() if read_current(lake, PEOPLE) else []
 
 
 def assert_consistent(lake, expected_rows):
     """What readers see is a whole, verifiable version, and the bookkeeping agrees with it."""
     current = read_current(lake, PEOPLE)
-    check = verify_release_folder(lake.local_path(current.rel_path))
+    check = verify_release_folder(lake.local_path(f"curated/{PEOPLE}"))
     assert check.ok, check.lines
     rows = curated(lake)
     keys = [(r["_source_file"], r["_source_row"]) for r in rows]
@@ -71,7 +71,7 @@ def test_a_kill_at_any_point_leaves_a_consistent_lake_and_the_rerun_finishes(cor
     if POINTS.index(point) < POINTS.index("publish.pointer_switched"):
         assert now == before  # readers still see the previous version
     else:
-        assert now.version != before.version and verify_release_folder(lake.local_path(now.rel_path)).ok
+        assert now.version != before.version and verify_release_folder(lake.local_path(f"curated/{PEOPLE}")).ok
     monkeypatch.delenv("GOVLAKE_FAILPOINTS")
     outcome = run_all(PEOPLE)
     assert outcome.ok, outcome.refused
@@ -183,7 +183,7 @@ def test_a_refused_write_fails_clearly_and_publishes_nothing(corpus_env, lake, s
     assert run_all(PEOPLE).ok
     before = read_current(lake, PEOPLE)
     deliver(lake, contract(), "day2.csv", people(342, n=3), sign=False)
-    folder = lake.local_path(f"curated/{PEOPLE}")
+    folder = lake.local_path(f"curated/{PEOPLE}/data")  # where the new version's files would go
     if subprocess.run(["chattr", "+i", folder], capture_output=True).returncode != 0:
         pytest.skip("this file system does not support immutable folders")
     try:

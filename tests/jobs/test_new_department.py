@@ -3,11 +3,10 @@
 import json
 import shutil
 
-import pyarrow.dataset as pads
 import yaml
 
 from govlake.config import REPO_ROOT
-from govlake.records import read_current
+from govlake.tables import read_dataset
 from jobs.pipeline import run_all
 
 CONTRACT = {
@@ -52,7 +51,7 @@ def test_fifth_department_end_to_end(lake, spark, tmp_path, monkeypatch):
     lake.write_bytes("landing/civil_marriage_registrations/drop.txt", "\n".join(rows).encode("gb18030"))
     outcome = run_all("civil_marriage_registrations")
     assert outcome.ok, outcome.refused
-    out = pads.dataset(read_current(lake, "civil_marriage_registrations").path).to_table().to_pylist()
+    out = read_dataset(lake, "civil_marriage_registrations").to_pylist()
     assert outcome.published["version"] and len(out) == 2
     assert out[0]["applicant_name"] == "[REDACTED]" and out[0]["applicant_id"].startswith("pk1_")
     assert "张伟" not in out[0]["note"] and "13812345678" not in out[0]["note"]

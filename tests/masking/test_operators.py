@@ -44,7 +44,7 @@ def test_partial_mask_span(ctx):
     assert get_operator("partial_mask").span("138 1234 5678", "PHONE_NUMBER", {}, ctx) == "138****5678"
 
 
-@pytest.mark.parametrize("granularity,expected", [("year", 1986), ("month", "1986-01"), ("band5", "1985-1989")])
+@pytest.mark.parametrize("granularity,expected", [("year", "1986"), ("month", "1986-01"), ("band5", "1985-1989")])
 def test_generalize_date(spark, ctx, granularity, expected):
     assert apply(spark, ctx, "generalize_date", [dt.date(1986, 1, 7)], {"granularity": granularity},
                  spark_type="date") == [expected]
