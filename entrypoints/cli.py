@@ -153,6 +153,44 @@ def deliveries(dataset: str, as_json: bool = typer.Option(False, "--json")):
             typer.echo(f"  {o['path']}: {o['outcome']}" + (f": {o['reason']}" if o["reason"] else ""))
 
 
+policy_app = typer.Typer(help="The access policy the object store enforces.", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("sync")
+def policy_sync():
+    """Make the object store's users, keys and bucket policy say what the contracts say; report the drift."""
+    from govlake.errors import GovlakeError, Refusal
+    from govlake.policy import sync
+    from govlake.storage import lake
+
+    try:
+        report = sync(lake())
+    except GovlakeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
+    for line in report.lines():
+        typer.echo(line)
+
+
+@command()
+def credentials(principal: str, fmt: str = typer.Option("env", "--format", help="env (shell exports) or json")):
+    """A principal's object-store keys and the lake's location (the operator only: keys are secrets)."""
+    import shlex
+
+    from govlake.policy import credentials_env
+    from govlake.storage import lake
+
+    env = credentials_env(principal, lake())
+    if fmt == "json":
+        typer.echo(json.dumps(env, indent=2))
+    elif fmt == "env":
+        for k, v in env.items():
+            typer.echo(f"export {k}={shlex.quote(v)}")
+    else:
+        raise typer.BadParameter("--format must be env or json")
+
+
 @command()
 def principals(fmt: str = typer.Option("table", "--format", help="table or json")):
     """Every principal (departments, the service, analysts, privacy officers, the public) and its grants."""
@@ -265,28 +303,47 @@ def report(dataset: str,
 
 
 @command()
-def query(sql: str):
-    """Query curated datasets with DuckDB; each published dataset is a view of its name."""
-    import duckdb
+def query(sql: str,
+          as_principal: Optional[str] = typer.Option(None, "--as", envvar="GOVLAKE_PRINCIPAL",
+                                                     help="who is asking (an analyst, or public)"),
+          version: Optional[int] = typer.Option(None, help="read this past version"),
+          as_of: Optional[str] = typer.Option(None, "--as-of", help="read the version current at this time"),
+          purpose: Optional[str] = typer.Option(None, help="the purpose, when the principal has grants for several"),
+          fmt: str = typer.Option("table", "--format", help="table, csv, json or parquet"),
+          output: Optional[Path] = typer.Option(None, help="write the result here (needed for parquet)")):
+    """SQL over the views granted to a principal, read with that principal's own keys."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
 
-    from govlake.contracts import load_contracts
-    from govlake.errors import NotFound
-    from govlake.storage import lake
-    from govlake.tables import read_current
+    from govlake.querying import as_of_time
+    from govlake.querying import query as run
 
-    lk = lake()
-    if lk.is_s3:
-        raise NotFound("query supports the local lake only for now")
-    con = duckdb.connect()
-    for ds in load_contracts():
-        current = read_current(lk, ds)
-        if current:
-            con.execute(f"create view {ds} as select * from read_parquet({current.files!r})")
-    try:
-        result = con.sql(sql)
-    except duckdb.Error as exc:
-        raise NotFound(f"query failed: {str(exc).splitlines()[0]}") from None
-    typer.echo(result.df().to_string(index=False) if result is not None else "")
+    if not as_principal:
+        raise typer.BadParameter("say who is asking: --as PRINCIPAL (see govlake principals)")
+    if fmt not in ("table", "csv", "json", "parquet"):
+        raise typer.BadParameter("--format must be table, csv, json or parquet")
+    if version is not None and as_of:
+        raise typer.BadParameter("give --version or --as-of, not both")
+    result = run(sql, as_principal, version=version, as_of=as_of_time(as_of) if as_of else None, purpose=purpose)
+    table = result.table
+    if fmt == "parquet":
+        if output is None:
+            raise typer.BadParameter("--format parquet needs --output FILE")
+        pq.write_table(table, output)
+        typer.echo(f"{table.num_rows} rows written to {output}", err=True)
+        return
+    if fmt == "csv":
+        sink = __import__("io").BytesIO()
+        pacsv.write_csv(table, sink)
+        text = sink.getvalue().decode("utf-8")
+    elif fmt == "json":
+        text = json.dumps(table.to_pylist(), ensure_ascii=False, default=str, indent=2)
+    else:
+        text = table.to_pandas().to_string(index=False) if table.num_columns else ""
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        typer.echo(text)
 
 
 @command()

@@ -88,10 +88,15 @@ class Lake:
         return cls.open(cfg.lake_root, cfg.s3_endpoint, cfg.s3_region)
 
     @classmethod
-    def open(cls, root: str, s3_endpoint: str | None = None, s3_region: str = "us-east-1") -> Lake:
-        """A lake at an explicit root (what Spark executors use: they may not share our environment)."""
+    def open(cls, root: str, s3_endpoint: str | None = None, s3_region: str = "us-east-1",
+             keys: tuple[str, str] | None = None) -> Lake:
+        """A lake at an explicit root (what Spark executors use: they may not share our environment).
+
+        ``keys`` (access key, secret) act as one principal; without them the environment's
+        ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used.
+        """
         if root.startswith("s3://"):
-            return cls(root, s3_filesystem(s3_endpoint, s3_region), root[len("s3://"):], s3_endpoint=s3_endpoint)
+            return cls(root, s3_filesystem(s3_endpoint, s3_region, keys), root[len("s3://"):], s3_endpoint=s3_endpoint)
         os.makedirs(root, exist_ok=True)
         return cls(root, pafs.LocalFileSystem(), root)
 
@@ -266,7 +271,8 @@ def _raise(exc: OSError) -> None:
     raise exc
 
 
-def s3_filesystem(endpoint: str | None, region: str = "us-east-1") -> pafs.S3FileSystem:
+def s3_filesystem(endpoint: str | None, region: str = "us-east-1",
+                  keys: tuple[str, str] | None = None) -> pafs.S3FileSystem:
     # Checksum headers newer AWS SDKs add by default are not understood by every S3 server.
     os.environ.setdefault("AWS_REQUEST_CHECKSUM_CALCULATION", "WHEN_REQUIRED")
     os.environ.setdefault("AWS_RESPONSE_CHECKSUM_VALIDATION", "WHEN_REQUIRED")
@@ -278,7 +284,7 @@ def s3_filesystem(endpoint: str | None, region: str = "us-east-1") -> pafs.S3Fil
     if endpoint:
         kwargs["endpoint_override"] = endpoint.split("://", 1)[-1]
         kwargs["scheme"] = "https" if endpoint.startswith("https") else "http"
-    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    key, secret = keys or (os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY"))
     if key and secret:
         kwargs["access_key"], kwargs["secret_key"] = key, secret
     return pafs.S3FileSystem(**kwargs)
