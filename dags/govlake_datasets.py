@@ -2,7 +2,7 @@
 ### govlake dataset pipeline
 
 One DAG per dataset contract in `contracts/`:
-**ingest → batch (per delivery: validate → mask) → publish → outcome**.
+**ingest → batch (per delivery: validate → mask) → policy_sync → publish → outcome**.
 
 - **ingest** scans `landing/<dataset>/`: every new delivery (a signed manifest and its files, or
   one unsigned file where the contract allows it) becomes its own batch of typed Parquet in
@@ -12,6 +12,8 @@ One DAG per dataset contract in `contracts/`:
   failing rows are quarantined, a failed critical expectation rejects the batch.
 - **mask** looks for undeclared personal data, applies the contract's masking operators and
   Presidio free-text masking, runs the re-identification risk gate and verifies the result.
+- **policy_sync** makes the object store's users and bucket policy say what the contracts say
+  (grants, expiry), before new views are published.
 - **publish** writes a new curated version (a snapshot dataset: its newest good delivery; an
   increment dataset: all of them), signs its release manifest and switches readers to it
   atomically.
@@ -73,6 +75,10 @@ def build_dag(contract: Contract) -> DAG:
         def mask(ref: dict) -> dict:
             return run_stage("mask", ref)
 
+        @task(task_id="policy_sync", trigger_rule=TriggerRule.ALL_DONE)
+        def policy_sync() -> dict:
+            return run_stage("policy_sync")
+
         @task(task_id="publish", trigger_rule=TriggerRule.ALL_DONE)
         def publish(dataset: str) -> dict:
             return {"current": run_stage("publish", dataset)}
@@ -88,7 +94,7 @@ def build_dag(contract: Contract) -> DAG:
             return mask(validate(ref))
 
         processed = batch.expand(ref=ingest(contract.dataset))
-        processed >> publish(contract.dataset) >> outcome(contract.dataset)
+        processed >> policy_sync() >> publish(contract.dataset) >> outcome(contract.dataset)
     return dag
 
 

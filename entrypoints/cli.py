@@ -71,8 +71,8 @@ def generate(rows: int = typer.Option(200, help="insured persons; other extracts
 
 
 @command()
-def run(dataset: str,
-        stage: str = typer.Option("all", help="all, or one of ingest, validate, mask, publish"),
+def run(datasets: List[str] = typer.Argument(..., help="one dataset, or several (all stages only)"),
+        stage: str = typer.Option("all", help="all, or one of ingest, validate, mask, policy_sync, publish"),
         batch: Optional[str] = typer.Option(None, help="batch id (for validate or mask: redo that batch)"),
         as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON"),
         verbose: bool = typer.Option(True)):
@@ -82,20 +82,28 @@ def run(dataset: str,
     from jobs import pipeline
 
     if stage == "all":
-        outcome = pipeline.run_all(dataset)
-        if as_json:
-            typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
-        else:
-            for line in outcome.lines():
-                typer.echo(line)
-        if not outcome.ok:
+        refused = False
+        for dataset in datasets:
+            outcome = pipeline.run_all(dataset)
+            if as_json:
+                typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+            else:
+                for line in outcome.lines():
+                    typer.echo(line)
             for reason in outcome.refused:
                 typer.echo(f"refused: {reason}", err=True)
+            refused = refused or not outcome.ok
+        if refused:
             raise typer.Exit(2)
         return
     if stage not in pipeline.STAGES:
         raise typer.BadParameter(f"--stage must be all or one of {', '.join(pipeline.STAGES)}")
-    if stage in ("ingest", "publish"):
+    if len(datasets) != 1:
+        raise typer.BadParameter("a single stage runs for one dataset")
+    dataset = datasets[0]
+    if stage == "policy_sync":
+        result = pipeline.STAGES[stage]()
+    elif stage in ("ingest", "publish"):
         result = pipeline.STAGES[stage](dataset)
     else:
         if not batch:

@@ -83,10 +83,25 @@ def run_publish(dataset: str) -> dict | None:
     return pointer.model_dump() if pointer else None
 
 
+@_plain_storage_errors
+def run_policy_sync() -> dict:
+    """Make the object store's users and bucket policy match the contracts (before publishing views)."""
+    from govlake.locks import dataset_lock
+    from govlake.policy import sync
+
+    lake = open_lake()
+    with dataset_lock(lake, "_access_policy", "policy sync"):
+        report = sync(lake)
+    for line in report.lines():
+        log.info("policy sync: %s", line)
+    return report.as_dict()
+
+
 STAGES: dict[str, Callable] = {
     "ingest": run_ingest,
     "validate": run_validate,
     "mask": run_mask,
+    "policy_sync": run_policy_sync,
     "publish": run_publish,
 }
 
@@ -150,6 +165,7 @@ def run_all(dataset: str) -> RunOutcome:
                 run_mask(run_validate(ref))
             except Refusal as exc:
                 outcome.refused.append(str(exc))
+        run_policy_sync()
         run_publish(dataset)
         current = read_current(lake, dataset)
         outcome.published = current.model_dump() if current else None

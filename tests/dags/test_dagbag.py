@@ -28,8 +28,8 @@ def test_dag_settings(dagbag, contracts):
         dag = dagbag.dags[c.dag_id]
         assert dag.doc_md and c.title in dag.doc_md
         assert "govlake" in dag.tags and c.department in dag.tags
-        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "batch.validate", "batch.mask", "publish",
-                                                                      "outcome"]
+        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "batch.validate", "batch.mask",
+                                                                      "policy_sync", "publish", "outcome"]
         for t in dag.tasks:
             assert t.owner == c.department
             assert t.retry_policy is not None
