@@ -33,6 +33,10 @@ class Settings:
     spark_java_options: str
     s3_endpoint: str | None
     s3_region: str
+    # who manages the object store's users and bucket policy: "managed" (govlake, through the RADOS
+    # Gateway's Admin Ops API) or "external" (the operator's own IAM; govlake writes the policy it
+    # wants to catalog/_access_policy.json for them to apply)
+    s3_access: str = "managed"
     extra: dict = field(default_factory=dict)
 
     @property
@@ -58,4 +62,17 @@ def settings() -> Settings:
         spark_java_options=_env("GOVLAKE_SPARK_JAVA_OPTIONS", ""),
         s3_endpoint=_env("GOVLAKE_S3_ENDPOINT"),
         s3_region=_env("GOVLAKE_S3_REGION", "us-east-1"),
+        s3_access=_s3_access(),
     )
+
+
+S3_ACCESS_MODES = ("managed", "external")
+
+
+def _s3_access() -> str:
+    mode = _env("GOVLAKE_S3_ACCESS", "managed")
+    if mode not in S3_ACCESS_MODES:
+        from govlake.errors import ConfigError
+
+        raise ConfigError(f"GOVLAKE_S3_ACCESS is {mode!r}: use one of {', '.join(S3_ACCESS_MODES)}")
+    return mode

@@ -29,6 +29,10 @@ class ContractError(Refusal, ValueError):
     """A contract, suite or key registry is malformed; the message names the file and the key."""
 
 
+class ConfigError(Refusal):
+    """A setting (environment variable) has a value govlake does not know; the message names it."""
+
+
 class DeliveryError(Refusal):
     """A delivery cannot be ingested as a whole; the message names the file (and line, column)."""
 

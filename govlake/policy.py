@@ -30,6 +30,7 @@ import json
 from dataclasses import dataclass, field
 
 from govlake.access import AccessModel
+from govlake.config import settings
 from govlake.errors import StorageUnavailable
 from govlake.objectstore import AdminClient, Credentials, admin_credentials, new_credentials, s3_client, stored_credentials
 from govlake.principals import Principal
@@ -108,7 +109,13 @@ class SyncReport:
     withdrawn: list[str] = field(default_factory=list)
     revoked_expired: list[str] = field(default_factory=list)
     bucket_created: bool = False
-    enforced: bool = True
+    # "managed": govlake set the store's users and policy; "external": the operator's IAM does, and
+    # govlake only wrote the policy it wants; "local": a folder, which enforces nothing
+    mode: str = "managed"
+
+    @property
+    def enforced(self) -> bool:
+        return self.mode == "managed"
 
     @property
     def drift(self) -> bool:
@@ -116,9 +123,12 @@ class SyncReport:
                     self.withdrawn))
 
     def lines(self) -> list[str]:
-        if not self.enforced:
+        if self.mode == "local":
             return ["the lake is a local folder: no object store enforces access there; the policy is written to "
                     "catalog/_access_policy.json for review, and `govlake query --as` applies the grants itself"]
+        if self.mode == "external":
+            return ["GOVLAKE_S3_ACCESS=external: the store's users and bucket policy are the operator's; the policy "
+                    "the contracts ask for is written to catalog/_access_policy.json for them to apply"]
         out = ["bucket created" if self.bucket_created else ""]
         for label, items in (("users created", self.created), ("keys reset", self.keys_reset),
                              ("users reactivated", self.reactivated), ("users removed", self.removed),
@@ -130,7 +140,7 @@ class SyncReport:
         return [line for line in out if line] or ["no drift: users and bucket policy already as the contracts say"]
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in self.__dict__.items()}
+        return {**self.__dict__, "enforced": self.enforced}
 
 
 def _principal_credentials(p: Principal) -> Credentials:
@@ -145,11 +155,11 @@ def service_credentials(model: AccessModel | None = None) -> Credentials:
 def sync(lake: Lake, model: AccessModel | None = None) -> SyncReport:
     model = model or AccessModel.load()
     report = SyncReport()
-    if not lake.is_s3:
-        report.enforced = False
-        bucket, prefix = "local-lake", ""
+    if not lake.is_s3 or settings().s3_access == "external":
+        report.mode = "external" if lake.is_s3 else "local"
+        bucket, prefix = bucket_and_prefix(lake) if lake.is_s3 else ("local-lake", "")
         lake.write_json("catalog/_access_policy.json", desired_policy(model, bucket, prefix))
-        audit(lake, "policy_sync", "*", enforced=False)
+        audit(lake, "policy_sync", "*", enforced=False, mode=report.mode)
         return report
     endpoint = lake.s3_endpoint
     admin = AdminClient(endpoint, admin_credentials())
@@ -206,7 +216,7 @@ def sync(lake: Lake, model: AccessModel | None = None) -> SyncReport:
         service.put_bucket_policy(Bucket=bucket, Policy=json.dumps(desired))
     keys = service_credentials(model)
     as_service = Lake.open(lake.root, endpoint, keys=(keys.access_key, keys.secret_key))
-    audit(as_service, "policy_sync", "*", **{k: v for k, v in report.as_dict().items() if v and k != "enforced"})
+    audit(as_service, "policy_sync", "*", **{k: v for k, v in report.as_dict().items() if v and k not in ("enforced", "mode")})
     return report
 
 

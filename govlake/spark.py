@@ -10,6 +10,7 @@ from pathlib import Path
 from govlake.config import REPO_ROOT, settings
 from govlake.errors import StorageUnavailable
 
+S3A_SIGNER_ENV = "GOVLAKE_S3A_SIGNER"
 _lock = threading.Lock()
 _session = None
 
@@ -97,6 +98,11 @@ def _with_s3a(builder, cfg):
     }
     if cfg.s3_endpoint:
         settings_["endpoint"] = cfg.s3_endpoint
+    signer = os.environ.get(S3A_SIGNER_ENV)
+    if signer:
+        # The bundled connector (AWS SDK 1.11) signs empty uploads in a way Ceph RGW 16 rejects
+        # (XAmzContentSHA256Mismatch); S3SignerType (V2 signatures) works with RGW.
+        settings_["signing-algorithm"] = signer
     for key, value in settings_.items():
         builder = builder.config(h + key, value)
     return builder

@@ -75,11 +75,13 @@ def storage_error(exc: BaseException, action: str, where: str) -> StorageUnavail
 class Lake:
     """One lake root and the file system behind it."""
 
-    def __init__(self, root: str, fs: pafs.FileSystem, base: str, s3_endpoint: str | None = None):
+    def __init__(self, root: str, fs: pafs.FileSystem, base: str, s3_endpoint: str | None = None,
+                 keys: tuple[str, str] | None = None):
         self.root = root.rstrip("/")
         self.fs = fs
         self._base = base.rstrip("/")
         self.s3_endpoint = s3_endpoint
+        self.keys = keys  # the principal this lake acts as, when given explicitly
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -96,7 +98,8 @@ class Lake:
         ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used.
         """
         if root.startswith("s3://"):
-            return cls(root, s3_filesystem(s3_endpoint, s3_region, keys), root[len("s3://"):], s3_endpoint=s3_endpoint)
+            return cls(root, s3_filesystem(s3_endpoint, s3_region, keys), root[len("s3://"):], s3_endpoint=s3_endpoint,
+                       keys=keys)
         os.makedirs(root, exist_ok=True)
         return cls(root, pafs.LocalFileSystem(), root)
 
@@ -225,11 +228,12 @@ class Lake:
         target = self._fs_path(rel)
         parent = target.rsplit("/", 1)[0]
         with self._errors("writing", rel):
-            self.fs.create_dir(parent, recursive=True)
             if self.is_s3:
+                # No folder markers on S3: a principal may write its own prefix and nothing above it.
                 with self.fs.open_output_stream(target) as out:
                     out.write(data)
             else:
+                self.fs.create_dir(parent, recursive=True)
                 tmp = f"{parent}/.tmp-{uuid.uuid4().hex}"
                 try:
                     with open(tmp, "wb") as out:

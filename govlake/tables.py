@@ -58,10 +58,9 @@ def catalog(lake: Lake):
         uri = f"sqlite:///{folder / ('catalog-' + hashlib.sha256(lake.root.encode()).hexdigest()[:12] + '.db')}"
     props = {"uri": uri, "warehouse": _location(lake, "")}
     if lake.is_s3:
-        props.update({"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
-                      "s3.region": settings().s3_region,
-                      "s3.access-key-id": os.environ.get("AWS_ACCESS_KEY_ID", ""),
-                      "s3.secret-access-key": os.environ.get("AWS_SECRET_ACCESS_KEY", "")})
+        key, secret = _keys(lake)
+        props.update({"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO", "s3.region": settings().s3_region,
+                      "s3.access-key-id": key, "s3.secret-access-key": secret})
         if lake.s3_endpoint:
             props["s3.endpoint"] = lake.s3_endpoint
     cat = SqlCatalog("govlake", **props)
@@ -70,6 +69,20 @@ def catalog(lake: Lake):
             with contextlib.suppress(Exception):  # made by another process in the meantime
                 cat.create_namespace(namespace)
     return cat
+
+
+def _keys(lake: Lake) -> tuple[str, str]:
+    """The keys table metadata is read and written with: the lake's own, the environment's, or on the
+    operator's host the service's stored keys."""
+    if lake.keys:
+        return lake.keys
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        return key, secret
+    from govlake.objectstore import stored_credentials
+
+    creds = stored_credentials("govlake")
+    return (creds.access_key, creds.secret_key) if creds else ("", "")
 
 
 def _location(lake: Lake, rel: str) -> str:

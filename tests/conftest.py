@@ -96,7 +96,11 @@ def rgw(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    """A real S3-API server process on loopback (moto's server), with one bucket."""
+    """A real S3-API server process on loopback (moto's server), with one bucket.
+
+    It is for the store's faults (stopping it mid-run); moto does not enforce users, so the lake's
+    access runs as GOVLAKE_S3_ACCESS=external here, and enforcement is tested on the RADOS Gateway.
+    """
     import boto3
 
     port = free_port()
@@ -116,6 +120,7 @@ def s3_server(tmp_path_factory):
     yield {"endpoint": endpoint, "bucket": "govlake-test", "client": client, "process": proc,
            "env": {"AWS_ACCESS_KEY_ID": creds["aws_access_key_id"],
                    "AWS_SECRET_ACCESS_KEY": creds["aws_secret_access_key"],
-                   "AWS_DEFAULT_REGION": "us-east-1", "GOVLAKE_S3_ENDPOINT": endpoint}}
+                   "AWS_DEFAULT_REGION": "us-east-1", "GOVLAKE_S3_ENDPOINT": endpoint,
+                   "GOVLAKE_S3_ACCESS": "external"}}
     proc.terminate()
     proc.wait(timeout=10)

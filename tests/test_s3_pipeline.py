@@ -30,7 +30,9 @@ def test_pipeline_on_s3_survives_the_store_stopping_mid_publish(s3_server, tmp_p
     fs = pafs.S3FileSystem(endpoint_override=s3_server["endpoint"].split("//")[1], scheme="http",
                            access_key=env["AWS_ACCESS_KEY_ID"], secret_key=env["AWS_SECRET_ACCESS_KEY"],
                            region="us-east-1")
-    pointer = f"{s3_server['bucket']}/lake-e2e/curated/tax_filings/_current.json"
+    # what makes a version visible: its catalog entry and its signed release manifest
+    visible = [f"{s3_server['bucket']}/lake-e2e/catalog/tax_filings.json",
+               f"{s3_server['bucket']}/lake-e2e/curated/tax_filings/releases/1.json"]
 
     # 1. The store stops answering right after the curated data is written, before the release is signed.
     pause = tmp_path / "pause"
@@ -54,7 +56,7 @@ def test_pipeline_on_s3_survives_the_store_stopping_mid_publish(s3_server, tmp_p
     assert "error: " in err and "s3://govlake-test/lake-e2e/curated/tax_filings/" in err
     assert "the object store did not answer" in err and "Traceback" not in err
     assert waited < 120, f"bounded retries, then a clear failure (took {waited:.0f}s)"
-    assert fs.get_file_info(pointer).type == pafs.FileType.NotFound, "no partial state became visible"
+    assert all(info.type == pafs.FileType.NotFound for info in fs.get_file_info(visible)), "nothing half-published"
 
     # 2. With the store back, the next run finishes the work.
     run = subprocess.run([*govlake, "run", "tax_filings"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
