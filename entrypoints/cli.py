@@ -181,6 +181,74 @@ def policy_sync():
         typer.echo(line)
 
 
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+def _audit_command(fn):
+    """A subcommand of ``govlake audit`` with govlake's clear failures (no traceback)."""
+    @functools.wraps(fn)
+    def guarded(*a, **kw):
+        from govlake.errors import GovlakeError, Refusal
+
+        try:
+            return fn(*a, **kw)
+        except GovlakeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
+    return guarded
+
+
+@audit_app.command("verify")
+@_audit_command
+def audit_verify():
+    """Check the audit chain and its signed checkpoints; name the first bad record (exit 1 if any)."""
+    from govlake.audit import verify
+    from govlake.storage import lake
+
+    result = verify(lake())
+    for line in result.lines():
+        typer.echo(line)
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("who-read")
+@_audit_command
+def audit_who_read(dataset: str,
+                   since: Optional[str] = typer.Option(None, help="only uses from this date or time (ISO 8601)"),
+                   fmt: str = typer.Option("table", "--format", help="table or json")):
+    """Who used a dataset, when and for what: govlake queries and the object store's own request log."""
+    import datetime as dt
+
+    from govlake.audit import ops_log_path, who_read
+    from govlake.contracts import load_contract
+    from govlake.storage import lake
+
+    load_contract(dataset)  # an unknown dataset is named, not answered with "nobody"
+    start = None
+    if since:
+        try:
+            start = dt.datetime.fromisoformat(since)
+        except ValueError:
+            raise typer.BadParameter(f"--since {since!r} is not an ISO 8601 date or time") from None
+        start = start if start.tzinfo else start.replace(tzinfo=dt.UTC)
+    the_lake = lake()
+    uses = who_read(the_lake, dataset, start)
+    if fmt == "json":
+        typer.echo(json.dumps([u.as_dict() for u in uses], indent=2, ensure_ascii=False))
+        return
+    if fmt != "table":
+        raise typer.BadParameter("--format must be table or json")
+    source = (f"the object store's request log ({ops_log_path()})" if the_lake.is_s3 and ops_log_path().exists()
+              else "no object-store request log (a local lake, or GOVLAKE_S3_OPS_LOG unset)")
+    typer.echo(f"{dataset}: {len(uses)} use(s), from the audit chain and {source}")
+    for u in uses:
+        detail = (f"purpose: {u.purpose}; {u.what}; {u.rows} row(s)" if u.via == "govlake query"
+                  else f"{u.requests} request(s), {u.bytes} byte(s)" + (f", {u.denied} refused" if u.denied else ""))
+        typer.echo(f"  {u.first[:19]}  {u.principal} ({u.kind})  {u.via}: {detail}")
+
+
 @command()
 def credentials(principal: str, fmt: str = typer.Option("env", "--format", help="env (shell exports) or json")):
     """A principal's object-store keys and the lake's location (the operator only: keys are secrets)."""
@@ -479,6 +547,27 @@ def verify_release(target: str = typer.Argument(..., help="a dataset name, or a 
         typer.echo(line)
     if not report.ok:
         raise typer.Exit(2)
+
+
+@command()
+def erase(resident_id: Optional[str] = typer.Option(None, "--resident-id", help="the subject's resident ID"),
+          credit_code: Optional[str] = typer.Option(None, "--credit-code", help="the subject's unified credit code"),
+          reason: str = typer.Option("", help="why (a request number, not the identifier)"),
+          verbose: bool = typer.Option(False, "-v", "--verbose")):
+    """Erase a subject from every curated dataset and view (found by pseudonym; the identifier is not kept)."""
+    _logging(verbose)
+    if (resident_id is None) == (credit_code is None):
+        raise typer.BadParameter("give exactly one of --resident-id and --credit-code")
+    from govlake.spark import get_spark
+    from govlake.storage import lake
+    from jobs.erase import erase as run_erase
+
+    kind, value = ("resident_id", resident_id) if resident_id is not None else ("credit_code", credit_code)
+    report = run_erase(kind, value, lake(), get_spark(), reason)
+    for line in report.lines():
+        typer.echo(line)
+    if report.residual_mentions:
+        raise typer.Exit(1)
 
 
 @command("airflow-env")

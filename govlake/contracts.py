@@ -215,6 +215,13 @@ class Contract:
         return [f.column for f in self.free_text]
 
     @property
+    def subject_column(self) -> Column | None:
+        """The column that says whom a row is about: the first pseudonymised identifier (contracts list
+        the subject's identifier before identifiers of others, such as an employer or a legal
+        representative). Erasing a subject removes the rows about them; elsewhere their pseudonym is cleared."""
+        return next((c for c in self.personal_columns if c.personal.operator == "pseudonym"), None)
+
+    @property
     def dag_id(self) -> str:
         return f"govlake__{self.dataset}"
 

@@ -18,7 +18,8 @@ front of these paths.
     reports/<dataset>/{validation,masking}/<batch>.{json,html}
     reports/<dataset>/landing/<time>.json              what each ingest found in the landing zone
     catalog/<dataset>.json, catalog/_release_keys/<key>.pub
-    audit/<date>/<time>-<action>-<dataset>-<id>.json
+    work/_erasures/register.json                       pseudonyms of erased subjects (service only)
+    audit/log/<seq>.json, audit/_head.json            the audit hash chain (checkpoints: govlake.audit)
     locks/<dataset>/<token>.json                       the dataset lock (see govlake.locks)
 """
 
@@ -135,8 +136,21 @@ def release_public_key(key_id: str) -> str:
     return f"catalog/_release_keys/{key_id}.pub"
 
 
-def audit_event(at: dt.datetime, action: str, dataset: str, unique: str) -> str:
-    return f"audit/{at:%Y-%m-%d}/{at:%H%M%S%f}-{action}-{dataset}-{unique}.json"
+def erasure_register() -> str:
+    """Pseudonyms of erased subjects (never identifiers), so a later publish cannot bring them back."""
+    return "work/_erasures/register.json"
+
+
+def audit_log() -> str:
+    return "audit/log"
+
+
+def audit_record(seq: int) -> str:
+    return f"audit/log/{seq:012d}.json"
+
+
+def audit_head() -> str:
+    return "audit/_head.json"
 
 
 def locks(dataset: str) -> str:

@@ -214,9 +214,8 @@ def sync(lake: Lake, model: AccessModel | None = None) -> SyncReport:
     report.revoked_expired = sorted(s for s in report.withdrawn if s in expired)
     if report.added or report.withdrawn or report.changed:
         service.put_bucket_policy(Bucket=bucket, Policy=json.dumps(desired))
-    keys = service_credentials(model)
-    as_service = Lake.open(lake.root, endpoint, keys=(keys.access_key, keys.secret_key))
-    audit(as_service, "policy_sync", "*", **{k: v for k, v in report.as_dict().items() if v and k not in ("enforced", "mode")})
+    changes = {k: v for k, v in report.as_dict().items() if v and k not in ("enforced", "mode")}
+    audit(_as_service(lake, model), "policy_sync", "*", **changes)
     return report
 
 
@@ -244,5 +243,14 @@ def credentials_env(principal: str, lake: Lake) -> dict[str, str]:
     if p.kind != "public":
         creds = _principal_credentials(p)
         env.update(AWS_ACCESS_KEY_ID=creds.access_key, AWS_SECRET_ACCESS_KEY=creds.secret_key)
+        # the key is audited, never the secret
+        audit(_as_service(lake, model), "credentials_issued", "*", principal=p.name, access_key=creds.access_key)
     env["GOVLAKE_PRINCIPAL"] = p.name
     return env
+
+
+def _as_service(lake: Lake, model: AccessModel) -> Lake:
+    if not lake.is_s3 or settings().s3_access == "external":
+        return lake
+    keys = service_credentials(model)
+    return Lake.open(lake.root, lake.s3_endpoint, keys=(keys.access_key, keys.secret_key))

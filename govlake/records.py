@@ -19,7 +19,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import uuid
 from enum import Enum
 from typing import Any
 
@@ -396,11 +395,35 @@ class CatalogEntry(Record):
 
 
 class AuditEvent(Record):
+    """One link of the audit chain: ``hash`` is SHA-256 of the record without it, and ``prev`` the
+    hash of the record before (see :mod:`govlake.audit`)."""
+
+    seq: int
     time: str
     actor: str
     action: str
     dataset: str
     details: dict[str, Any] = Field(default_factory=dict)
+    prev: str
+    hash: str = ""
+
+    def body(self) -> bytes:
+        """The canonical bytes that are hashed: everything but the hash."""
+        return json.dumps(self.model_dump(exclude={"hash"}), ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"), default=str).encode("utf-8")
+
+
+class AuditCheckpoint(Record):
+    """A signed statement that the chain held ``seq`` records ending in ``hash``."""
+
+    seq: int
+    hash: str
+    time: str
+    key_id: str
+    signature: str = ""  # base64 Ed25519 over the checkpoint without its signature
+
+    def body(self) -> bytes:
+        return json.dumps(self.model_dump(exclude={"signature"}), sort_keys=True, separators=(",", ":")).encode()
 
 
 # -- reading and writing -------------------------------------------------------------------------------
@@ -471,11 +494,29 @@ def parse_release_manifest(data: bytes, where: str) -> ReleaseManifest:
 
 
 def audit(lake: Lake, action: str, dataset: str, **details: Any) -> str:
-    """Append one event to the audit log: one immutable object per event (S3 has no append)."""
-    now = dt.datetime.now(dt.UTC)
-    event = AuditEvent(time=now.isoformat(timespec="milliseconds"), actor=actor(), action=action,
-                       dataset=dataset, details=details)
-    return _save(lake, paths.audit_event(now, action, dataset, uuid.uuid4().hex[:6]), event)
+    """Append one event to the audit chain (see :func:`govlake.audit.append`)."""
+    from govlake.audit import append
+
+    return append(lake, action, dataset, details)
+
+
+def load_audit_event(lake: Lake, rel: str) -> AuditEvent:
+    return _load(lake, rel, AuditEvent)
+
+
+def save_audit_event(lake: Lake, event: AuditEvent) -> str:
+    return _save(lake, paths.audit_record(event.seq), event)
+
+
+def parse_audit_checkpoint(data: bytes, where: str) -> AuditCheckpoint:
+    try:
+        return AuditCheckpoint.model_validate_json(data)
+    except ValidationError as exc:
+        raise NotFound(f"{where} is not a govlake audit checkpoint ({exc.errors()[0]['msg']})") from None
+
+
+def audit_checkpoint_bytes(checkpoint: AuditCheckpoint) -> bytes:
+    return checkpoint.model_dump_json(indent=2).encode("utf-8")
 
 
 def write_report(lake: Lake, rel: str, report: dict) -> str:

@@ -111,6 +111,19 @@ class Lake:
     def is_s3(self) -> bool:
         return self.root.startswith("s3://")
 
+    def access_keys(self) -> tuple[str, str]:
+        """The keys this lake is read and written with: its own, the environment's, or on the
+        operator's host the service's stored keys."""
+        if self.keys:
+            return self.keys
+        key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+        if key and secret:
+            return key, secret
+        from govlake.objectstore import stored_credentials
+
+        creds = stored_credentials("govlake")
+        return (creds.access_key, creds.secret_key) if creds else ("", "")
+
     # -- addressing -------------------------------------------------------------------------
     def _fs_path(self, rel: str) -> str:
         rel = rel.strip("/")

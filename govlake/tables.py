@@ -72,17 +72,7 @@ def catalog(lake: Lake):
 
 
 def _keys(lake: Lake) -> tuple[str, str]:
-    """The keys table metadata is read and written with: the lake's own, the environment's, or on the
-    operator's host the service's stored keys."""
-    if lake.keys:
-        return lake.keys
-    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-    if key and secret:
-        return key, secret
-    from govlake.objectstore import stored_credentials
-
-    creds = stored_credentials("govlake")
-    return (creds.access_key, creds.secret_key) if creds else ("", "")
+    return lake.access_keys()
 
 
 def _location(lake: Lake, rel: str) -> str:
@@ -238,6 +228,21 @@ def remove_unreferenced(lake: Lake, table: Table, data_rel: str) -> list[str]:
                 lake.delete_file(f)
                 lake.delete_file(f"{f.rsplit('/', 1)[0]}/.{f.rsplit('/', 1)[1]}.crc")
         removed += dead
+    return removed
+
+
+def purge_history(lake: Lake, table: Table, table_rel: str) -> list[str]:
+    """Delete the metadata files (older metadata, manifest lists, manifests) no kept snapshot needs:
+    after an erasure they would still name the old data files and hold column bounds of its values."""
+    live = {table.metadata_location}
+    for s in table.snapshots():
+        live.add(s.manifest_list)
+        live.update(m.manifest_path for m in s.manifests(table.io))
+    removed = []
+    for info in lake.list_files(f"{table_rel}/metadata", "*", recursive=False):
+        if file_uri(lake, info.path) not in live and _location(lake, info.path) not in live:
+            lake.delete_file(info.path)
+            removed.append(info.path)
     return removed
 
 

@@ -98,9 +98,11 @@ osd memory target = 1073741824
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$PORT
 rgw data = $DIR/rgw
-# every S3 request, with its user, bucket, object and status, kept in RADOS: who read what
+# every S3 request, with its user, bucket, object and status, as JSON in a file: who read what,
+# also when govlake was bypassed (govlake audit who-read reads it)
 rgw enable ops log = true
-rgw ops log rados = true
+rgw ops log rados = false
+rgw ops log file path = $DIR/log/ops.log
 rgw enable usage log = true
 EOF
 }

@@ -50,6 +50,7 @@ from govlake.records import (
 )
 from govlake.signing import public_b64, release_key, sign
 from govlake.storage import Lake
+from jobs import erasures
 
 log = logging.getLogger("govlake")
 KEEP_VERSIONS = 10
@@ -90,7 +91,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         log.info("publish %s: version %s already holds these batches; nothing to do", ds, current.label)
         return tables.read_current(lake, ds)
 
-    key = release_key()
+    release_key()  # no signing key: refuse before anything is written
     number = (max(v.number for v in tables.versions(table)) + 1) if table and tables.versions(table) else 1
     held = json.loads(current.properties.get("govlake.batches", "{}")) if current else {}
     wanted = {m.batch_id: m.masking.masked_at for m in batches}
@@ -100,10 +101,12 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         to_write = [m for m in batches if held.get(m.batch_id) != wanted[m.batch_id]]
         drop, replace_all = [b for b in held if held[b] != wanted.get(b)], False
 
+    register = erasures.load_register(lake)
     written: list[str] = []
     for m in to_write:
         rel = paths.curated_batch_data(ds, m.batch_id, number)
         df = spark.read.parquet(lake.spark_uri(m.work_path)).select(*contract.column_names, *CURATED_LINEAGE)
+        df = erasures.without_erased(df, contract, register)  # an erased subject never comes back
         df.coalesce(max(1, m.rows_published // 2_000_000)).write.mode("overwrite").parquet(lake.spark_uri(rel))
         written += [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
     failpoint("publish.data_written")
@@ -115,21 +118,8 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
     remove_prefixes = tuple(tables.file_uri(lake, f"{paths.curated_data(ds)}/batch_id={b}/") for b in drop)
     kept = [] if replace_all else [f for f in tables.data_files(table)
                                    if not any(f.file_path.startswith(p) for p in remove_prefixes)]
-    now = dt.datetime.now(dt.UTC)
-    release = ReleaseManifest(
-        dataset=ds, version=str(number), table=tables.curated_name(ds), published_at=now.isoformat(timespec="seconds"),
-        mode=contract.delivery.mode, row_count=0,
-        files=_release_files(lake, ds, current, kept) + [_describe(lake, ds, rel) for rel in written],
-        columns=[], source_batches=[_batch_summary(lake, m) for m in batches], contract_sha256=contract.sha256,
-        signing_key=key.key_id)
-    release.row_count = sum(f.rows for f in release.files)
-    release.columns = _schema(contract, batches[-1], table)
-    data = release_manifest_bytes(release)
-    release_rel = paths.release_manifest(ds, number)
-    lake.write_bytes(release_rel, data)
-    lake.write_bytes(paths.signature_of(release_rel), sign(key.private, data))
-    if not lake.exists(paths.release_public_key(key.key_id)):
-        lake.write_text(paths.release_public_key(key.key_id), public_b64(key.public) + "\n")
+    release_rel = write_release(contract, lake, number, batches, table,
+                                _release_files(lake, ds, current, kept) + [_describe(lake, ds, rel) for rel in written])
     failpoint("publish.release_signed")
 
     # One commit switches readers to the new version; everything after is derived or bookkeeping.
@@ -140,8 +130,38 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
     version = tables.current_version(table)
     _finish(contract, lake, spark, manifests, batches, table, version, seconds=time.monotonic() - started)
     log.info("publish %s: version %s with %d rows from %d batch(es), %d new file(s) (%.1fs)", ds, number,
-             release.row_count, len(batches), len(written), time.monotonic() - started)
+             sum(f.record_count for f in tables.data_files(table)), len(batches), len(written),
+             time.monotonic() - started)
     return tables.read_current(lake, ds)
+
+
+def write_release(contract: Contract, lake: Lake, number: int, batches: list[BatchManifest], table,
+                  files: list[ReleaseFile]) -> str:
+    """Sign and write version ``number``'s release manifest; returns its lake path."""
+    key = release_key()
+    ds = contract.dataset
+    release = ReleaseManifest(
+        dataset=ds, version=str(number), table=tables.curated_name(ds),
+        published_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), mode=contract.delivery.mode,
+        row_count=sum(f.rows for f in files), files=files, columns=[],
+        source_batches=[_batch_summary(lake, m) for m in batches], contract_sha256=contract.sha256,
+        signing_key=key.key_id)
+    release.columns = _schema(contract, batches[-1], table)
+    data = release_manifest_bytes(release)
+    release_rel = paths.release_manifest(ds, number)
+    lake.write_bytes(release_rel, data)
+    lake.write_bytes(paths.signature_of(release_rel), sign(key.private, data))
+    if not lake.exists(paths.release_public_key(key.key_id)):
+        lake.write_text(paths.release_public_key(key.key_id), public_b64(key.public) + "\n")
+    return release_rel
+
+
+def describe_file(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
+    return _describe(lake, dataset, rel)
+
+
+def release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]:
+    return _release_files(lake, dataset, current, kept)
 
 
 def _arrow_schema(lake: Lake, rel: str):

@@ -113,3 +113,64 @@ def test_unvalidated_batch_is_not_masked(lake, spark, contracts):
     ref = ingest(c, lake, spark).batches[0]
     with pytest.raises(IllegalTransition, match="only validated batches are masked"):
         mask(c, lake, spark, ref)
+
+
+def test_erasure_removes_the_subject_everywhere_and_for_good(published, spark, contracts, caplog):
+    """Runs last in this module: it changes the published lake."""
+    import pyarrow.parquet as pq
+
+    from govlake import tables
+    from govlake.access import AccessModel
+    from govlake.audit import records
+    from jobs.erase import erase
+    from jobs.publish import publish
+
+    lake, _ = published
+    subject = token(domain_key("shared_services"), "CN_RESIDENT_ID", CANARY_ID)
+    before = {ds: read_dataset(lake, ds).num_rows for ds in ("social_insured", "business_registry", "hotline_tickets")}
+    own_rows = sum(r["resident_id"] == subject for r in curated(lake, "social_insured"))
+    assert own_rows and any(r["legal_rep_id"] == subject for r in curated(lake, "business_registry"))
+
+    report = erase("resident_id", CANARY_ID, lake, spark, reason="request 2026-0042")
+    assert report.residual_mentions == 0 and report.rescanned_files > 0
+    by_ds = {d["dataset"]: d for d in report.datasets}
+    assert by_ds["social_insured"]["rows_removed"] == own_rows
+    assert by_ds["business_registry"]["rows_removed"] == 0 and by_ds["business_registry"]["cells_cleared"] >= 1
+
+    # The rows about the subject are gone; rows about others that named them keep everything else.
+    assert read_dataset(lake, "social_insured").num_rows == before["social_insured"] - own_rows
+    assert read_dataset(lake, "business_registry").num_rows == before["business_registry"]
+    assert all(r["legal_rep_id"] != subject for r in curated(lake, "business_registry"))
+    assert all(subject not in (r["complaint"] or "") for r in curated(lake, "hotline_tickets"))
+
+    # Not in any file left in the lake's curated tables and views, history included.
+    for zone in ("curated", "views"):
+        for info in lake.list_files(zone, "*.parquet"):
+            with lake.open_random(info.path) as f:
+                text = " ".join(str(v) for col in pq.read_table(f).columns for v in col.to_pylist())
+            assert subject not in text, info.path
+    table = tables.load(lake, tables.curated_name("social_insured"))
+    assert len(tables.versions(table)) == 1, "versions from before the erasure are gone"
+    for view in AccessModel.load().views("social_insured"):
+        vt = tables.load(lake, tables.view_name("social_insured", view.name))
+        assert len(vt.snapshots()) == 1
+
+    # Audited without the identifier or the pseudonym; the register stops a republish bringing it back.
+    event = [e for e in records(lake) if e.action == "erasure"][-1]
+    assert CANARY_ID not in event.model_dump_json() and subject not in event.model_dump_json()
+    assert CANARY_ID not in caplog.text
+    from jobs.mask import mask
+
+    ref = BatchRef.for_batch("social_insured", read_catalog_entry(lake, "social_insured").source_batches[0]["batch_id"])
+    mask(contracts["social_insured"], lake, spark, ref)  # the batch is masked again from raw: the subject is in it
+    publish(contracts["social_insured"], lake, spark)
+    assert all(r["resident_id"] != subject for r in curated(lake, "social_insured"))
+
+
+def test_erasure_refuses_a_malformed_identifier_without_repeating_it(published, spark):
+    from jobs.erase import ErasureRefused, erase
+
+    lake, _ = published
+    with pytest.raises(ErasureRefused) as exc:
+        erase("resident_id", "44030119900101123", lake, spark)
+    assert "44030119900101123" not in str(exc.value)
