@@ -291,8 +291,9 @@ def principals(fmt: str = typer.Option("table", "--format", help="table or json"
 
 
 @command()
-def catalog(dataset: Optional[str] = typer.Argument(None)):
-    """Show the catalog: every published dataset, or one dataset's entry."""
+def catalog(dataset: Optional[str] = typer.Argument(None),
+            fmt: str = typer.Option("text", "--format", help="text or json")):
+    """The catalog: every published dataset with its versions, owner, audiences, rows, lineage and reports."""
     from govlake.errors import NotFound
     from govlake.records import iter_catalog, read_catalog_entry
     from govlake.storage import lake
@@ -302,12 +303,32 @@ def catalog(dataset: Optional[str] = typer.Argument(None)):
         entry = read_catalog_entry(lk, dataset)
         if entry is None:
             raise NotFound(f"{dataset} has not been published")
-        typer.echo(entry.model_dump_json(indent=2, by_alias=True))
+        entries = [entry]
+    else:
+        entries = iter_catalog(lk)
+    if fmt == "json":
+        typer.echo(json.dumps([e.model_dump(by_alias=True) for e in entries], indent=2, ensure_ascii=False))
         return
-    for entry in iter_catalog(lk):
-        typer.echo(f"{entry.dataset:<20} version {entry.version:<3} {entry.row_count:>8} rows  {entry.mode:<9} "
-                   f"{entry.owner['department']} ({entry.owner['level']})  {entry.table}, "
-                   f"{len(entry.views)} view(s), {len(entry.versions)} version(s) kept")
+    if fmt != "text":
+        raise typer.BadParameter("--format must be text or json")
+    for entry in entries:
+        typer.echo(f"{entry.dataset}: {entry.title}")
+        typer.echo(f"  owner      {entry.owner['department']} ({entry.owner['level']}, {entry.owner['region_code']}); "
+                   f"{entry.mode}; Iceberg table {entry.table}")
+        typer.echo(f"  current    version {entry.version}, {entry.row_count} rows, published {entry.published_at}")
+        typer.echo("  versions   " + ", ".join(f"{v['version']} ({v['published_at']}, {v['rows']} rows)"
+                                          for v in entry.versions))
+        for v in entry.views:
+            readers = ", ".join(v["readers"]) or ("anyone (aggregates only)" if v["public"] else "nobody")
+            typer.echo(f"  view       {v['view']}: {v['rows']} rows; {readers}; {v['purpose']}"
+                       + (f"; until {v['expires']}" if v.get("expires") else ""))
+        typer.echo(f"  lineage    {len(entry.source_batches)} batch(es): "
+                   + ", ".join(b["batch_id"] for b in entry.source_batches[-5:])
+                   + f"; contract {entry.lineage.get('contract')}; release {entry.release_manifest}")
+        for kind in ("masking_html", "data_docs"):
+            if entry.reports.get(kind):
+                typer.echo(f"  {kind.replace('_', ' '):<10} {entry.reports[kind][-1]}")
+        typer.echo("")
 
 
 @command()

@@ -103,22 +103,47 @@ def print_summary(lake: Lake, echo=print) -> None:
     echo("=" * 78)
 
 
+def _deliver_as_departments(lake: Lake, contracts: dict, rows: int, seed: int, echo) -> dict:
+    """On an object store govlake administers: users and policy first, then every department delivers
+    with its own keys (it may write only its own landing folder), and the pipeline runs as the service."""
+    import os
+
+    from govlake.objectstore import stored_credentials
+    from govlake.policy import service_credentials, sync
+    from govlake.synthetic import generate
+
+    for line in sync(lake).lines():
+        echo(f"  policy sync: {line}")
+    written: dict = {}
+    for ds, contract in sorted(contracts.items()):
+        creds = stored_credentials(contract.department)
+        as_department = Lake.open(lake.root, lake.s3_endpoint, keys=(creds.access_key, creds.secret_key))
+        written.update(generate(as_department, rows=rows, seed=seed, datasets=[ds]))
+    service = service_credentials()
+    os.environ.update(AWS_ACCESS_KEY_ID=service.access_key, AWS_SECRET_ACCESS_KEY=service.secret_key)
+    return written
+
+
 def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
     from govlake.synthetic import generate
 
     cfg = settings()
     lake = Lake.from_settings(cfg)
     echo(f"govlake demo: state in {cfg.home}, lake at {lake.root}")
-    written = generate(lake, rows=rows, seed=seed)
-    echo(f"  generated {len(written)} extracts into {lake.uri('landing')}")
     contracts = load_contracts()
+    if lake.is_s3 and cfg.s3_access == "managed":
+        written = _deliver_as_departments(lake, contracts, rows, seed, echo)
+    else:
+        written = generate(lake, rows=rows, seed=seed)
+    echo(f"  generated {len(written)} extracts into {lake.uri('landing')}")
     codes = run_dags([contracts[d].dag_id for d in sorted(contracts)], dt.date.today().isoformat(), echo)
     print_summary(lake, echo)
     home = cfg.home / "airflow"
     echo("Airflow UI (loopback only):  make airflow-ui   then open http://127.0.0.1:8080")
     echo(f"  (runs `airflow standalone` with AIRFLOW_HOME={home}; the admin password is in")
     echo(f"   {home / 'simple_auth_manager_passwords.json.generated'})")
-    echo("Query a curated dataset:     .venv/bin/govlake query \"select count(*) from social_insured\"")
+    echo("Query as an analyst:         .venv/bin/govlake query --as tax_sz_analyst "
+         "\"select district, count(*) from social_insured group by 1\"")
     failed = [d for d, c in codes.items() if c != 0]
     if failed:
         echo(f"FAILED: {', '.join(failed)}")

@@ -345,8 +345,9 @@ def _record_number(problem: str) -> int:
 # -- who read a dataset -------------------------------------------------------------------------------
 
 OPS_LOG_ENV = "GOVLAKE_S3_OPS_LOG"
-SESSION_GAP = dt.timedelta(seconds=60)  # object-store reads further apart than this are separate uses
-MATCH_BEFORE, MATCH_AFTER = dt.timedelta(seconds=10), dt.timedelta(minutes=10)
+SESSION_GAP = dt.timedelta(seconds=10)  # object-store reads further apart than this are separate uses
+# A govlake query reads first and is audited when it ends: its record falls just after its reads.
+MATCH_BEFORE, MATCH_AFTER = dt.timedelta(seconds=2), dt.timedelta(seconds=60)
 
 
 @dataclass
@@ -451,7 +452,7 @@ def who_read(lake: Lake, dataset: str, since: dt.datetime | None = None) -> list
         for req in sorted(reqs, key=lambda r: r["time"]) + [None]:
             if run and (req is None or req["time"] - run[-1]["time"] > SESSION_GAP):
                 first, last = run[0]["time"], run[-1]["time"]
-                explained = any(p == name and first - MATCH_BEFORE <= at <= last + MATCH_AFTER
+                explained = any(p == name and last - MATCH_BEFORE <= at <= last + MATCH_AFTER
                                 for p, at, _ in queries)
                 denied = sum(r["status"] in ("401", "403") for r in run)
                 if kind == "service":

@@ -98,6 +98,12 @@ class Lake:
         ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used.
         """
         if root.startswith("s3://"):
+            if keys is None and not os.environ.get("AWS_ACCESS_KEY_ID"):
+                # on the operator's host, without keys in the environment: the service's stored keys
+                from govlake.objectstore import stored_credentials
+
+                creds = stored_credentials("govlake")
+                keys = (creds.access_key, creds.secret_key) if creds else None
             return cls(root, s3_filesystem(s3_endpoint, s3_region, keys), root[len("s3://"):], s3_endpoint=s3_endpoint,
                        keys=keys)
         os.makedirs(root, exist_ok=True)
@@ -201,7 +207,10 @@ class Lake:
             for folder, dirs, files in os.walk(top, onerror=_raise, followlinks=False):
                 for name in dirs + files:
                     full = os.path.join(folder, name)
-                    st = os.lstat(full)
+                    try:
+                        st = os.lstat(full)
+                    except FileNotFoundError:  # removed between listing and looking (a released lock entry)
+                        continue
                     if stat.S_ISDIR(st.st_mode):
                         continue
                     kind = "file" if stat.S_ISREG(st.st_mode) else "symlink" if stat.S_ISLNK(st.st_mode) else "special"

@@ -40,7 +40,7 @@ def matrix(rgw, tmp_path_factory):
     env = {"GOVLAKE_HOME": str(home), "GOVLAKE_LAKE_ROOT": "s3://govlake-matrix/lake",
            "GOVLAKE_S3_ENDPOINT": rgw["endpoint"], "GOVLAKE_RGW_DIR": str(rgw["dir"]),
            "GOVLAKE_CONTRACTS_DIR": str(contracts), "GOVLAKE_S3_ATTEMPTS": "2", "GOVLAKE_S3_TIMEOUT": "10",
-           "GOVLAKE_S3A_SIGNER": "S3SignerType"}
+           "GOVLAKE_S3A_SIGNER": "S3SignerType", "GOVLAKE_AUDIT_RETENTION_DAYS": "1"}
     with temporary_environ(env, remove=("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")):
         first = sync(Lake.from_settings())
         again = sync(Lake.from_settings())
@@ -232,3 +232,53 @@ def test_an_expired_grant_is_denied_after_sync(matrix):
         path.write_text(original)
         with temporary_environ(matrix["env"]):
             sync(matrix["lake"].__class__.from_settings())
+
+
+def test_who_read_names_direct_reads_beside_govlake_queries(matrix):
+    import time
+
+    from govlake.audit import who_read
+    from govlake.querying import query
+
+    with temporary_environ(matrix["env"]):
+        _, _view, data_key, _ = next(v for v in published_views(matrix) if v[1].name == "headcount__4403")
+        reader = "tax_sz_analyst"
+        query("select count(*) from social_insured", reader, purpose="tax audit 2026-17")
+        time.sleep(12)  # what follows is a separate use, not part of the query's reads
+        assert boto_reads(matrix, matrix["keys"](reader), data_key)  # behind govlake's back
+        assert not boto_reads(matrix, matrix["keys"]("hrss_gd_analyst"), data_key)
+        deadline = time.monotonic() + 30
+        while True:  # the gateway writes its request log a moment later
+            uses = who_read(matrix["lake"], "social_insured")
+            ways = {(u.principal, u.via) for u in uses}
+            if {(reader, "object store, bypassing govlake"), ("hrss_gd_analyst", "object store, refused")} <= ways \
+                    or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+    assert (reader, "govlake query") in ways, ways
+    assert (reader, "object store, through govlake") in ways, ways
+    assert (reader, "object store, bypassing govlake") in ways, ways
+    assert ("hrss_gd_analyst", "object store, refused") in ways, ways
+    asked = next(u for u in uses if u.via == "govlake query" and u.purpose == "tax audit 2026-17")
+    assert asked.rows == 1 and asked.what.startswith("social_insured/headcount__4403@")
+
+
+def test_the_audit_chain_verifies_and_its_checkpoints_outlive_the_operator(matrix):
+    """Last: it tampers with the checkpoint store."""
+    from govlake.audit import ObjectLockCheckpoints, verify
+
+    with temporary_environ(matrix["env"]):
+        result = verify(matrix["lake"])
+        assert result.ok and result.tamper_proof, result.lines()
+        assert result.records >= 4 and result.checkpoints == result.records
+        actions = {e.action for e in __import__("govlake.audit").audit.records(matrix["lake"])}
+        assert {"policy_sync", "publish", "query"} <= actions
+        store = ObjectLockCheckpoints(matrix["lake"])
+        key = store._key(store.list("checkpoints")[0].name)
+        operator = s3(matrix, matrix["keys"]("govlake"))  # the service's own keys: the most a lake operator has
+        first = operator.list_object_versions(Bucket=store.bucket, Prefix=key)["Versions"][0]["VersionId"]
+        with pytest.raises(botocore.exceptions.ClientError, match="AccessDenied"):
+            operator.delete_object(Bucket=store.bucket, Key=key, VersionId=first)
+        operator.put_object(Bucket=store.bucket, Key=key, Body=b"{}")  # only adds a version on top
+        result = verify(matrix["lake"])
+    assert not result.ok and "overwritten" in result.problems[0], result.problems

@@ -115,6 +115,29 @@ def test_unvalidated_batch_is_not_masked(lake, spark, contracts):
         mask(c, lake, spark, ref)
 
 
+def test_catalog_audit_and_query_from_the_command_line(published):
+    from typer.testing import CliRunner
+
+    from entrypoints.cli import app
+
+    runner = CliRunner()
+    listing = runner.invoke(app, ["catalog"])
+    assert listing.exit_code == 0, listing.output
+    assert "social_insured: " in listing.output and "view       headcount__4403" in listing.output
+    assert "owner      social_security (provincial" in listing.output and "lineage    1 batch(es)" in listing.output
+    asked = runner.invoke(app, ["query", "--as", "tax_sz_analyst", "--purpose", "employer headcount reconciliation",
+                                "--format", "json",
+                                "select count(*) as n from social_insured"])
+    assert asked.exit_code == 0, asked.output
+    refused = runner.invoke(app, ["query", "--as", "tax_sz_analyst", "select name from social_insured"])
+    assert refused.exit_code != 0 and "name" in refused.output and "Traceback" not in refused.output
+    verified = runner.invoke(app, ["audit", "verify"])
+    assert verified.exit_code == 0 and "OK: every record matches" in verified.output, verified.output
+    who = runner.invoke(app, ["audit", "who-read", "social_insured"])
+    assert who.exit_code == 0, who.output
+    assert "tax_sz_analyst (analyst)  govlake query: purpose: employer headcount reconciliation" in who.output
+
+
 def test_erasure_removes_the_subject_everywhere_and_for_good(published, spark, contracts, caplog):
     """Runs last in this module: it changes the published lake."""
     import pyarrow.parquet as pq
