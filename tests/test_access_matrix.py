@@ -243,7 +243,7 @@ def test_who_read_names_direct_reads_beside_govlake_queries(matrix):
     with temporary_environ(matrix["env"]):
         _, _view, data_key, _ = next(v for v in published_views(matrix) if v[1].name == "headcount__4403")
         reader = "tax_sz_analyst"
-        query("select count(*) from social_insured", reader, purpose="tax audit 2026-17")
+        query("select count(*) from social_insured", reader, purpose="employer headcount reconciliation")
         time.sleep(12)  # what follows is a separate use, not part of the query's reads
         assert boto_reads(matrix, matrix["keys"](reader), data_key)  # behind govlake's back
         assert not boto_reads(matrix, matrix["keys"]("hrss_gd_analyst"), data_key)
@@ -259,7 +259,7 @@ def test_who_read_names_direct_reads_beside_govlake_queries(matrix):
     assert (reader, "object store, through govlake") in ways, ways
     assert (reader, "object store, bypassing govlake") in ways, ways
     assert ("hrss_gd_analyst", "object store, refused") in ways, ways
-    asked = next(u for u in uses if u.via == "govlake query" and u.purpose == "tax audit 2026-17")
+    asked = next(u for u in uses if u.via == "govlake query" and u.purpose == "employer headcount reconciliation")
     assert asked.rows == 1 and asked.what.startswith("social_insured/headcount__4403@")
 
 
