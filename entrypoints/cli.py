@@ -244,8 +244,12 @@ def audit_who_read(dataset: str,
               else "no object-store request log (a local lake, or GOVLAKE_S3_OPS_LOG unset)")
     typer.echo(f"{dataset}: {len(uses)} use(s), from the audit chain and {source}")
     for u in uses:
-        detail = (f"purpose: {u.purpose}; {u.what}; {u.rows} row(s)" if u.via == "govlake query"
-                  else f"{u.requests} request(s), {u.bytes} byte(s)" + (f", {u.denied} refused" if u.denied else ""))
+        if u.via == "govlake query":
+            detail = f"purpose: {u.purpose}; {u.what}; {u.rows} row(s)"
+        elif u.via == "govlake query, refused":
+            detail = (f"purpose: {u.purpose}; " if u.purpose else "") + u.what
+        else:
+            detail = f"{u.requests} request(s), {u.bytes} byte(s)" + (f", {u.denied} refused" if u.denied else "")
         typer.echo(f"  {u.first[:19]}  {u.principal} ({u.kind})  {u.via}: {detail}")
 
 
@@ -584,7 +588,7 @@ def erase(resident_id: Optional[str] = typer.Option(None, "--resident-id", help=
     from jobs.erase import erase as run_erase
 
     kind, value = ("resident_id", resident_id) if resident_id is not None else ("credit_code", credit_code)
-    report = run_erase(kind, value, lake(), get_spark(), reason)
+    report = run_erase(kind, value, lake(), get_spark, reason)  # Spark starts only if it is needed
     for line in report.lines():
         typer.echo(line)
     if report.residual_mentions:

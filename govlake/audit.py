@@ -347,7 +347,7 @@ def _record_number(problem: str) -> int:
 OPS_LOG_ENV = "GOVLAKE_S3_OPS_LOG"
 SESSION_GAP = dt.timedelta(seconds=10)  # object-store reads further apart than this are separate uses
 # A govlake query reads first and is audited when it ends: its record falls just after its reads.
-MATCH_BEFORE, MATCH_AFTER = dt.timedelta(seconds=2), dt.timedelta(seconds=60)
+MATCH_BEFORE, MATCH_AFTER = dt.timedelta(seconds=2), dt.timedelta(seconds=15)
 
 
 @dataclass
@@ -428,16 +428,19 @@ def who_read(lake: Lake, dataset: str, since: dt.datetime | None = None) -> list
     uses: list[Use] = []
     queries: list[tuple[str, dt.datetime, Use]] = []
     for event in records(lake):
-        if event.action != "query" or dataset not in event.dataset.split(","):
+        if event.action not in ("query", "query_refused") or dataset not in event.dataset.split(","):
             continue
         at = _parse_time(event.time)
         if since and at < since:
             continue
         d = event.details
         purpose = d.get("purpose")
+        refused = event.action == "query_refused"
         use = Use(first=event.time, last=event.time, principal=d.get("principal", "?"), kind=d.get("kind", "?"),
-                  via="govlake query", purpose=", ".join(purpose) if isinstance(purpose, list) else str(purpose or ""),
-                  what=", ".join(v for v in d.get("views", []) if v.startswith(f"{dataset}/")), rows=d.get("rows"))
+                  via="govlake query, refused" if refused else "govlake query",
+                  purpose=", ".join(purpose) if isinstance(purpose, list) else str(purpose or ""),
+                  what=d.get("reason", "") if refused else
+                  ", ".join(v for v in d.get("views", []) if v.startswith(f"{dataset}/")), rows=d.get("rows"))
         uses.append(use)
         queries.append((use.principal, at, use))
 
@@ -446,8 +449,9 @@ def who_read(lake: Lake, dataset: str, since: dt.datetime | None = None) -> list
         sessions.setdefault(req["user"], []).append(req)
     for user, reqs in sessions.items():
         principal = by_user.get(user)
-        name = principal.name if principal else (user or "anonymous")
-        kind = principal.kind if principal else ("public" if not user else "unmanaged user")
+        anonymous = user in ("", "anonymous")
+        name = principal.name if principal else ("public" if anonymous else user)
+        kind = principal.kind if principal else ("public" if anonymous else "unmanaged user")
         run: list[dict] = []
         for req in sorted(reqs, key=lambda r: r["time"]) + [None]:
             if run and (req is None or req["time"] - run[-1]["time"] > SESSION_GAP):

@@ -123,7 +123,15 @@ def query(sql: str, as_principal: str, version: int | None = None, as_of: dt.dat
         result = con.sql(sql)
         table = result.to_arrow_table() if result is not None else None
     except Exception as exc:
-        raise _explain(exc, principal.name, model, used, purpose, unpublished) from None
+        refusal = _explain(exc, principal.name, model, used, purpose, unpublished)
+        if isinstance(refusal, QueryRefused):  # who tried what is the audit's business too
+            datasets = sorted({n.split("__")[0] for n in _referenced(sql)} & set(model.contracts))
+            # the reason names grants and columns; a failure's own text might echo a literal of the SQL
+            reason = str(refusal) if str(refusal).startswith("refused:") and "denied" not in str(refusal) \
+                else "the query failed"
+            audit(_service_lake(lake), "query_refused", ",".join(datasets) or "-", principal=principal.name,
+                  kind=principal.kind, purpose=purpose or "", reason=reason)
+        raise refusal from None
     if table is None:
         import pyarrow as pa
 

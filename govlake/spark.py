@@ -67,7 +67,7 @@ def get_spark():
 
 
 def _with_s3a(builder, cfg):
-    from govlake.storage import S3_ATTEMPTS_ENV, S3_TIMEOUT_ENV
+    from govlake.storage import S3_ATTEMPTS_ENV, S3_TIMEOUT_ENV, Lake
 
     attempts = int(os.environ.get(S3_ATTEMPTS_ENV, "4"))
     timeout = float(os.environ.get(S3_TIMEOUT_ENV, "20"))
@@ -78,12 +78,13 @@ def _with_s3a(builder, cfg):
         )
     h = "spark.hadoop.fs.s3a."
     builder = builder.config("spark.jars", ",".join(jars))
+    key, secret = Lake.open(cfg.lake_root, cfg.s3_endpoint, cfg.s3_region).access_keys()
     settings_ = {
         "impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "path.style.access": "true",
         "aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
-        "access.key": os.environ.get("AWS_ACCESS_KEY_ID", ""),
-        "secret.key": os.environ.get("AWS_SECRET_ACCESS_KEY", ""),
+        "access.key": key,  # the environment's, or on the operator's host the service's stored keys
+        "secret.key": secret,
         "connection.ssl.enabled": "true" if (cfg.s3_endpoint or "").startswith("https") else "false",
         # The bundled connector predates Hadoop's duration suffixes: give plain numbers.
         "threads.keepalivetime": "60",

@@ -81,6 +81,7 @@ def _tokens(kind: str, identifier: str, contracts: dict[str, Contract]) -> dict[
 
 
 def erase(kind: str, identifier: str, lake: Lake, spark, reason: str = "") -> ErasureReport:
+    """``spark`` is a session, or a function that makes one (started only if a dataset holds the subject)."""
     contracts = load_contracts()
     by_domain = _tokens(kind, identifier, contracts)
     del identifier  # from here on only pseudonyms
@@ -156,6 +157,7 @@ def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Reg
                           {**props, tables.VERSION: str(number), "govlake.release": release_rel,
                            "govlake.erasure": erasure_id})
     summary["version"] = str(number)
+    spark = spark() if callable(spark) else spark
     # Versions from before the erasure still hold the subject: they go, with their files.
     summary["snapshots_expired"] = len(tables.expire(table, 1))
     version = tables.current_version(table)
