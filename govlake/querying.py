@@ -108,7 +108,10 @@ def query(sql: str, as_principal: str, version: int | None = None, as_of: dt.dat
         s3_secret(con, lake, keys)
     used: dict[str, dict] = {}
     unpublished: list[str] = []
+    referenced = _referenced(sql)
     for name, g in names.items():
+        if referenced and name not in referenced:
+            continue  # only the views the SQL names: a --version applies to them, and nothing else is read
         vt = tables.load(lake, tables.view_name(g.dataset, g.view))
         if vt is None:
             unpublished.append(name)  # granted, but not published yet
@@ -119,7 +122,6 @@ def query(sql: str, as_principal: str, version: int | None = None, as_of: dt.dat
         used[name] = {"dataset": g.dataset, "audience": g.audience, "view": g.view, "version": chosen.label,
                       "purpose": g.purpose}
     try:
-        referenced = _referenced(sql)
         result = con.sql(sql)
         table = result.to_arrow_table() if result is not None else None
     except Exception as exc:
