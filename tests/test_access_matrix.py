@@ -259,8 +259,9 @@ def test_who_read_names_direct_reads_beside_govlake_queries(matrix):
     assert (reader, "object store, through govlake") in ways, ways
     assert (reader, "object store, bypassing govlake") in ways, ways
     assert ("hrss_gd_analyst", "object store, refused") in ways, ways
-    asked = next(u for u in uses if u.via == "govlake query" and u.purpose == "employer headcount reconciliation")
+    asked = [u for u in uses if u.via == "govlake query" and u.principal == reader][-1]
     assert asked.rows == 1 and asked.what.startswith("social_insured/headcount__4403@")
+    assert asked.purpose == "employer headcount reconciliation"
 
 
 def test_the_audit_chain_verifies_and_its_checkpoints_outlive_the_operator(matrix):
