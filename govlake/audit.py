@@ -82,6 +82,7 @@ class LocalCheckpoints:
     tamper_proof = False
 
     def __init__(self, lake: Lake):
+        self.known_keys: set[str] = set()
         tag = hashlib.sha256(lake.root.encode()).hexdigest()[:12]
         self.folder = settings().home / "audit-checkpoints" / tag
         self.where = str(self.folder)
@@ -125,6 +126,7 @@ class ObjectLockCheckpoints:
                                 settings().s3_region)
         self.where = f"s3://{self.bucket}/{self.prefix}"
         self._ready = False
+        self.known_keys: set[str] = set()
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}{name}"
@@ -185,8 +187,17 @@ class ObjectLockCheckpoints:
         return out
 
 
+_stores: dict[tuple, ObjectLockCheckpoints] = {}
+
+
 def checkpoint_store(lake: Lake) -> LocalCheckpoints | ObjectLockCheckpoints:
-    return ObjectLockCheckpoints(lake) if lake.is_s3 else LocalCheckpoints(lake)
+    if not lake.is_s3:
+        return LocalCheckpoints(lake)
+    # one client per lake and keys in a process: making a boto3 client costs more than the writes
+    key = (lake.root, lake.s3_endpoint, lake.access_keys(), os.environ.get(AUDIT_BUCKET_ENV))
+    if key not in _stores:
+        _stores[key] = ObjectLockCheckpoints(lake)
+    return _stores[key]
 
 
 def _checkpoint_name(seq: int) -> str:
@@ -229,10 +240,11 @@ def append(lake: Lake, action: str, dataset: str, details: dict[str, Any]) -> st
         rel = save_audit_event(lake, event)
         checkpoint = AuditCheckpoint(seq=event.seq, hash=event.hash, time=event.time, key_id=key_id)
         checkpoint.signature = sign(key, checkpoint.body()).decode().strip()
-        if store.get(f"keys/{key_id}.pub") is None:
+        if key_id not in store.known_keys and store.get(f"keys/{key_id}.pub") is None:
             from govlake.signing import public_b64
 
             store.put(f"keys/{key_id}.pub", public_b64(key.public_key()).encode())
+        store.known_keys.add(key_id)
         store.put(_checkpoint_name(event.seq), audit_checkpoint_bytes(checkpoint))
         lake.write_json(paths.audit_head(), {"seq": event.seq, "hash": event.hash})
     return rel
