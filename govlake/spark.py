@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import re
+import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -11,6 +14,8 @@ from govlake.config import REPO_ROOT, settings
 from govlake.errors import StorageUnavailable
 
 S3A_SIGNER_ENV = "GOVLAKE_S3A_SIGNER"
+jvm_log = logging.getLogger("govlake.spark.jvm")
+_JVM_LEVEL = re.compile(r"^\S+ \S+ (ERROR|WARN|INFO|DEBUG) ")
 _lock = threading.Lock()
 _session = None
 
@@ -61,9 +66,43 @@ def get_spark():
             builder = builder.config("spark.driver.extraJavaOptions", cfg.spark_java_options)
         if cfg.is_s3:
             builder = _with_s3a(builder, cfg)
+        _launch_jvm(builder)
         _session = builder.getOrCreate()
         _session.sparkContext.setLogLevel("ERROR")
         return _session
+
+
+def _launch_jvm(builder) -> None:
+    """Start Spark's JVM with its output through Python logging rather than straight to stderr, so
+    that a task log's error level means an error: the JVM's start-up chatter ("Using incubator
+    modules", WARN lines of log4j) goes to INFO/DEBUG, and only log4j ERROR lines to ERROR."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    with SparkContext._lock:
+        if SparkContext._gateway is not None:
+            return
+        conf = SparkConf(loadDefaults=False)
+        for key, value in builder._options.items():
+            conf.set(key, value)
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT})
+        threading.Thread(target=_pump, args=(gateway.proc.stdout,), name="spark-jvm-log", daemon=True).start()
+        SparkContext._gateway = gateway
+        SparkContext._jvm = gateway.jvm
+
+
+def _pump(stream) -> None:
+    level = logging.DEBUG
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        if not line:
+            continue
+        found = _JVM_LEVEL.match(line)
+        if found:  # a log4j line; its continuation lines (stack frames) follow at its level
+            level = {"ERROR": logging.ERROR, "WARN": logging.INFO}.get(found.group(1), logging.DEBUG)
+        elif not line[0].isspace():
+            level = logging.DEBUG
+        jvm_log.log(level, "%s", line)
 
 
 def _with_s3a(builder, cfg):
