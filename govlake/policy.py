@@ -12,12 +12,12 @@ From the access model (``govlake.access``) it derives, idempotently:
   department     write (and read back) its own datasets' ``landing/<dataset>/`` only
   analyst        read the audience views granted to it (``views/<dataset>/<view>/``), only
                  while the grant has not expired
-  privacy        read ``reports/`` and ``catalog/``: not curated rows, not views
+  privacy        read ``reports/``, ``catalog/`` and ``audit/``: not curated rows, not views
   public         anyone, unauthenticated: public aggregate views and the release keys
   ============== =========================================================================
 
-  Nothing else is granted: ``raw/``, ``quarantine/``, ``work/``, ``curated/``, ``audit/`` and
-  ``landing/`` of other departments are the service's alone. Key material (pseudonymisation
+  Nothing else is granted: ``raw/``, ``quarantine/``, ``work/``, ``curated/`` and ``landing/``
+  of other departments are the service's alone (``audit/`` is the service's to write). Key material (pseudonymisation
   and signing keys, credentials) is never in the lake at all.
 
 It reports the drift it corrected (users made, keys reset, users removed, statements added,
@@ -93,7 +93,8 @@ def desired_policy(model: AccessModel, bucket: str, prefix: str) -> dict:
             statements += read(f"view.{ds}.{view.name}", "*" if view.audience.public else readers, [folder])
     officers = sorted(model.registry.privacy_officers.values(), key=lambda p: p.name)
     if officers:
-        statements += read("privacy_officers", officers, ["reports/", "catalog/"])
+        # reports and the audit log (who read what): what a privacy officer reviews; never rows
+        statements += read("privacy_officers", officers, ["reports/", "catalog/", "audit/"])
     statements += read("public.release_keys", "*", ["catalog/_release_keys/"])
     return {"Version": "2012-10-17", "Statement": statements}
 

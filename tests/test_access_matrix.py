@@ -165,6 +165,8 @@ def test_govlake_query_as_every_principal(matrix):
     ("tax_sz_analyst", "lake/work/", False),
     ("tax_sz_analyst", "lake/audit/", False),
     ("privacy_officer", "lake/reports/", True),
+    ("privacy_officer", "lake/audit/", True),
+    ("privacy_officer", "lake/work/", False),
     ("privacy_officer", "lake/curated/social_insured/", False),
     ("privacy_officer", "lake/views/social_insured/headcount__44/", False),
     ("social_security", "lake/landing/social_insured/", True),
