@@ -16,7 +16,7 @@ One DAG per dataset contract in `contracts/`:
   (grants, expiry), before new views are published.
 - **publish** writes a new curated version (a snapshot dataset: its newest good delivery; an
   increment dataset: all of them), signs its release manifest and switches readers to it
-  atomically.
+  atomically; it updates the Airflow asset `govlake.curated.<dataset>`.
 - **outcome** reports rows delivered = published + quarantined + suppressed for every delivery
   and fails the run if anything was refused.
 
@@ -33,7 +33,7 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, TriggerRule, get_current_context, task, task_group
 
-from entrypoints.airflow_tasks import RETRY_POLICY, run_outcome, run_stage
+from entrypoints.airflow_tasks import RETRY_POLICY, curated_asset, run_outcome, run_stage
 from govlake.contracts import Contract, load_contracts
 
 
@@ -79,7 +79,8 @@ def build_dag(contract: Contract) -> DAG:
         def policy_sync() -> dict:
             return run_stage("policy_sync")
 
-        @task(task_id="publish", trigger_rule=TriggerRule.ALL_DONE)
+        # Publishing updates the curated dataset's asset: downstream DAGs are scheduled on it.
+        @task(task_id="publish", trigger_rule=TriggerRule.ALL_DONE, outlets=[curated_asset(contract.dataset)])
         def publish(dataset: str) -> dict:
             return {"current": run_stage("publish", dataset)}
 

@@ -38,13 +38,36 @@ RETRY_POLICY = ExceptionRetryPolicy(rules=[
 ])
 
 
+def curated_asset(dataset: str):
+    """The Airflow Asset a dataset's publish task emits: downstream DAGs are scheduled on it."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"govlake.curated.{dataset}", uri=f"govlake://curated/{dataset}", group="govlake")
+
+
+def run_reconciliation(name: str) -> dict:
+    """A reconciliation (``contracts/reconciliations/``) as a task, with govlake's clean endings."""
+    def work():
+        from govlake.reconciliations import load_reconciliations
+        from govlake.storage import Lake
+        from jobs.reconcile import reconcile
+
+        return reconcile(load_reconciliations()[name], Lake.from_settings())
+    return _guarded(work)
+
+
 def run_stage(name: str, *args, **kwargs):
     """Run one pipeline stage, turning govlake's own failures into clean task endings."""
-    from govlake.errors import InfrastructureError, Refusal
     from jobs.pipeline import STAGES
 
+    return _guarded(STAGES[name], *args, **kwargs)
+
+
+def _guarded(fn, *args, **kwargs):
+    from govlake.errors import InfrastructureError, Refusal
+
     try:
-        return STAGES[name](*args, **kwargs)
+        return fn(*args, **kwargs)
     except Refusal as exc:
         log.error("govlake refused: %s", exc)
         raise TaskRefused(f"refused: {exc}") from None

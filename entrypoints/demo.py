@@ -136,8 +136,20 @@ def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
     else:
         written = generate(lake, rows=rows, seed=seed)
     echo(f"  generated {len(written)} extracts into {lake.uri('landing')}")
-    codes = run_dags([contracts[d].dag_id for d in sorted(contracts)], dt.date.today().isoformat(), echo)
+    from govlake.reconciliations import load_reconciliations
+
+    reconciliations = load_reconciliations()
+    # The reconciliations run after the datasets they join (the scheduler starts them on the assets).
+    codes = run_dags([contracts[d].dag_id for d in sorted(contracts)] + [r.dag_id for r in reconciliations.values()],
+                     dt.date.today().isoformat(), echo)
     print_summary(lake, echo)
+    for rec in reconciliations.values():
+        reports = lake.list_files(f"reports/_reconciliation/{rec.name}", "*.json")
+        if reports:
+            r = read_report(lake, reports[-1].path)
+            echo(f"reconciliation {rec.name}: {r['matched_keys']} {rec.left.key} values of {rec.left.dataset} match "
+                 f"{rec.right.dataset}.{rec.right.key}; {r['left_keys_without_match']} do not, "
+                 f"{r['right_keys_without_match']} registrations have no insured person  ({lake.uri(reports[-1].path)})")
     home = cfg.home / "airflow"
     echo("Airflow UI (loopback only):  make airflow-ui   then open http://127.0.0.1:8080")
     echo(f"  (runs `airflow standalone` with AIRFLOW_HOME={home}; the admin password is in")

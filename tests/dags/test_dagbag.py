@@ -19,8 +19,28 @@ def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_one_dag_per_contract(dagbag, contracts):
-    assert set(dagbag.dag_ids) == {c.dag_id for c in contracts.values()}
+def test_one_dag_per_contract_and_per_reconciliation(dagbag, contracts):
+    from govlake.reconciliations import load_reconciliations
+
+    reconciliations = load_reconciliations()
+    assert reconciliations
+    assert set(dagbag.dag_ids) == {c.dag_id for c in contracts.values()} | {r.dag_id for r in reconciliations.values()}
+
+
+def test_publish_updates_the_dataset_asset_and_reconciliations_are_scheduled_on_them(dagbag, contracts):
+    from govlake.reconciliations import load_reconciliations
+
+    for c in contracts.values():
+        outlets = dagbag.dags[c.dag_id].get_task("publish").outlets
+        assert [o.uri for o in outlets] == [f"govlake://curated/{c.dataset}"]
+    for r in load_reconciliations().values():
+        dag = dagbag.dags[r.dag_id]
+        condition = dag.timetable.asset_condition  # both datasets must have published (AssetAll)
+        assert type(condition).__name__ == "AssetAll"
+        scheduled_on = {a.uri for a in condition.objects}
+        assert scheduled_on == {f"govlake://curated/{r.left.dataset}", f"govlake://curated/{r.right.dataset}"}
+        assert dag.doc_md and "reconciliation" in dag.tags and [t.task_id for t in dag.tasks] == ["reconcile"]
+        assert all(t.retry_policy is not None and t.owner == r.owner for t in dag.tasks)
 
 
 def test_dag_settings(dagbag, contracts):
@@ -40,6 +60,7 @@ def test_dag_settings(dagbag, contracts):
 def test_parsing_imports_no_engine():
     code = (
         "import runpy, sys; runpy.run_path('dags/govlake_datasets.py');"
+        "runpy.run_path('dags/govlake_reconciliations.py');"
         "heavy = [m for m in ('pyspark', 'great_expectations', 'presidio_analyzer', 'spacy', 'jieba', 'pandas')"
         " if m in sys.modules]; print(heavy); sys.exit(1 if heavy else 0)"
     )

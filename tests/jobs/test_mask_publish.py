@@ -163,6 +163,23 @@ def test_catalog_audit_and_query_from_the_command_line(published):
     assert "tax_sz_analyst (analyst)  govlake query: purpose: employer headcount reconciliation" in who.output
 
 
+def test_reconciliation_joins_two_departments_by_pseudonym_and_reports_counts_only(published):
+    from govlake.reconciliations import load_reconciliations
+    from jobs.reconcile import reconcile
+
+    lake, _ = published
+    rec = load_reconciliations()["employer_registration"]
+    report = reconcile(rec, lake)
+    employers = {r["employer_credit_code"] for r in curated(lake, "social_insured")} - {None}
+    registered = {r["credit_code"] for r in curated(lake, "business_registry")} - {None}
+    assert report["matched_keys"] == len(employers & registered) > 0
+    assert report["left_keys_without_match"] == len(employers - registered)
+    assert report["right_keys_without_match"] == len(registered - employers)
+    text = str(report)
+    assert not any(token in text for token in employers | registered)  # counts, never a key
+    assert reconcile(rec, lake) == report  # the same versions are reconciled once
+
+
 def test_erasure_removes_the_subject_everywhere_and_for_good(published, spark, contracts, caplog):
     """Runs last in this module: it changes the published lake."""
     import pyarrow.parquet as pq
