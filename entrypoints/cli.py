@@ -22,26 +22,31 @@ app = typer.Typer(help="govlake: privacy-preserving data lake for government dat
                   no_args_is_help=True, add_completion=False)
 
 
-def command(*args, **kwargs):
-    """``app.command`` whose govlake failures end with a clear message and no traceback."""
-    def wrap(fn):
-        @functools.wraps(fn)
-        def guarded(*a, **kw):
-            from govlake.errors import GovlakeError, Refusal
-            from govlake.spark import storage_error_from_spark
+def guarded(fn):
+    """A command whose govlake failures end with a clear message and no traceback."""
+    @functools.wraps(fn)
+    def run(*a, **kw):
+        from govlake.errors import GovlakeError, Refusal
+        from govlake.spark import storage_error_from_spark
 
-            try:
-                return fn(*a, **kw)
-            except GovlakeError as exc:
-                typer.echo(f"error: {exc}", err=True)
-                raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
-            except Exception as exc:
-                translated = storage_error_from_spark(exc)
-                if translated is None:
-                    raise
-                typer.echo(f"error: {translated}", err=True)
-                raise typer.Exit(1) from None
-        return app.command(*args, **kwargs)(guarded)
+        try:
+            return fn(*a, **kw)
+        except GovlakeError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
+        except Exception as exc:
+            translated = storage_error_from_spark(exc)
+            if translated is None:
+                raise
+            typer.echo(f"error: {translated}", err=True)
+            raise typer.Exit(1) from None
+    return run
+
+
+def command(*args, **kwargs):
+    """``app.command`` with :func:`guarded` failures."""
+    def wrap(fn):
+        return app.command(*args, **kwargs)(guarded(fn))
     return wrap
 
 
@@ -166,17 +171,13 @@ app.add_typer(policy_app, name="policy")
 
 
 @policy_app.command("sync")
+@guarded
 def policy_sync():
     """Make the object store's users, keys and bucket policy say what the contracts say; report the drift."""
-    from govlake.errors import GovlakeError, Refusal
     from govlake.policy import sync
     from govlake.storage import lake
 
-    try:
-        report = sync(lake())
-    except GovlakeError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
+    report = sync(lake())
     for line in report.lines():
         typer.echo(line)
 
@@ -185,22 +186,8 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 
 
-def _audit_command(fn):
-    """A subcommand of ``govlake audit`` with govlake's clear failures (no traceback)."""
-    @functools.wraps(fn)
-    def guarded(*a, **kw):
-        from govlake.errors import GovlakeError, Refusal
-
-        try:
-            return fn(*a, **kw)
-        except GovlakeError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2 if isinstance(exc, Refusal) else 1) from None
-    return guarded
-
-
 @audit_app.command("verify")
-@_audit_command
+@guarded
 def audit_verify():
     """Check the audit chain and its signed checkpoints; name the first bad record (exit 1 if any)."""
     from govlake.audit import verify
@@ -214,7 +201,7 @@ def audit_verify():
 
 
 @audit_app.command("who-read")
-@_audit_command
+@guarded
 def audit_who_read(dataset: str,
                    since: Optional[str] = typer.Option(None, help="only uses from this date or time (ISO 8601)"),
                    fmt: str = typer.Option("table", "--format", help="table or json")):
@@ -413,6 +400,8 @@ def query(sql: str,
           fmt: str = typer.Option("table", "--format", help="table, csv, json or parquet"),
           output: Optional[Path] = typer.Option(None, help="write the result here (needed for parquet)")):
     """SQL over the views granted to a principal, read with that principal's own keys."""
+    import io
+
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
@@ -434,7 +423,7 @@ def query(sql: str,
         typer.echo(f"{table.num_rows} rows written to {output}", err=True)
         return
     if fmt == "csv":
-        sink = __import__("io").BytesIO()
+        sink = io.BytesIO()
         pacsv.write_csv(table, sink)
         text = sink.getvalue().decode("utf-8")
     elif fmt == "json":
