@@ -32,7 +32,7 @@ from typing import Any
 
 from govlake import paths
 from govlake.config import settings
-from govlake.errors import MissingKeyError, StorageUnavailable
+from govlake.errors import StorageUnavailable
 from govlake.records import (
     AuditCheckpoint,
     AuditEvent,
@@ -57,15 +57,9 @@ def _digest(event: AuditEvent) -> str:
 # -- the signing key -------------------------------------------------------------------------------
 
 def _signing_key():
-    from govlake.signing import ensure_private_key, key_fingerprint, load_private_pem
+    from govlake.signing import ensure_private_key, key_fingerprint, private_key_from_env
 
-    path = os.environ.get(AUDIT_KEY_ENV)
-    if path:
-        if not Path(path).is_file():
-            raise MissingKeyError(f"{AUDIT_KEY_ENV} names {path}, which is not a file")
-        key = load_private_pem(Path(path).read_bytes(), AUDIT_KEY_ENV)
-    else:
-        key = ensure_private_key(settings().home / "secrets" / "audit-signing.pem")
+    key = private_key_from_env(AUDIT_KEY_ENV) or ensure_private_key(settings().home / "secrets" / "audit-signing.pem")
     return key, "audit-" + key_fingerprint(key.public_key())
 
 

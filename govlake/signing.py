@@ -251,13 +251,19 @@ def _release_key_from_airflow() -> bytes | None:
     return conn.password.encode() if conn.password else None
 
 
+def private_key_from_env(name: str) -> Ed25519PrivateKey | None:
+    """The key in the PEM file the environment variable ``name`` names; None when it is unset."""
+    path = os.environ.get(name)
+    if not path:
+        return None
+    if not Path(path).is_file():
+        raise MissingKeyError(f"{name} names {path}, which is not a file")
+    return load_private_pem(Path(path).read_bytes(), name)
+
+
 def release_key() -> ReleaseKey:
-    path = os.environ.get(RELEASE_KEY_ENV)
-    if path:
-        if not Path(path).is_file():
-            raise MissingKeyError(f"{RELEASE_KEY_ENV} names {path}, which is not a file")
-        key = load_private_pem(Path(path).read_bytes(), RELEASE_KEY_ENV)
-    else:
+    key = private_key_from_env(RELEASE_KEY_ENV)
+    if key is None:
         pem = _release_key_from_airflow()
         if pem is None:
             raise MissingKeyError(f"no release signing key: set {RELEASE_KEY_ENV} to an Ed25519 PEM file or define "
