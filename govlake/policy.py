@@ -33,7 +33,7 @@ from govlake.access import AccessModel
 from govlake.config import settings
 from govlake.errors import StorageUnavailable
 from govlake.objectstore import AdminClient, Credentials, admin_credentials, new_credentials, s3_client, stored_credentials
-from govlake.principals import Principal
+from govlake.principals import SERVICE, Principal
 from govlake.records import audit
 from govlake.storage import Lake
 
@@ -216,7 +216,7 @@ def sync(lake: Lake, model: AccessModel | None = None) -> SyncReport:
     if report.added or report.withdrawn or report.changed:
         service.put_bucket_policy(Bucket=bucket, Policy=json.dumps(desired))
     changes = {k: v for k, v in report.as_dict().items() if v and k not in ("enforced", "mode")}
-    audit(_as_service(lake, model), "policy_sync", "*", **changes)
+    audit(as_service(lake), "policy_sync", "*", **changes)
     return report
 
 
@@ -245,13 +245,14 @@ def credentials_env(principal: str, lake: Lake) -> dict[str, str]:
         creds = _principal_credentials(p)
         env.update(AWS_ACCESS_KEY_ID=creds.access_key, AWS_SECRET_ACCESS_KEY=creds.secret_key)
         # the key is audited, never the secret
-        audit(_as_service(lake, model), "credentials_issued", "*", principal=p.name, access_key=creds.access_key)
+        audit(as_service(lake), "credentials_issued", "*", principal=p.name, access_key=creds.access_key)
     env["GOVLAKE_PRINCIPAL"] = p.name
     return env
 
 
-def _as_service(lake: Lake, model: AccessModel) -> Lake:
+def as_service(lake: Lake) -> Lake:
+    """The lake as the service: audit records are the service's to write, whoever acted."""
     if not lake.is_s3 or settings().s3_access == "external":
         return lake
-    keys = service_credentials(model)
-    return Lake.open(lake.root, lake.s3_endpoint, keys=(keys.access_key, keys.secret_key))
+    creds = stored_credentials(SERVICE)
+    return lake if creds is None else Lake.open(lake.root, lake.s3_endpoint, keys=(creds.access_key, creds.secret_key))

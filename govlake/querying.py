@@ -25,6 +25,7 @@ from govlake import tables
 from govlake.access import AccessModel, Grant
 from govlake.errors import NotFound, Refusal, StorageUnavailable
 from govlake.objectstore import stored_credentials
+from govlake.policy import as_service
 from govlake.records import audit
 from govlake.storage import Lake
 from govlake.storage import lake as open_lake
@@ -131,7 +132,7 @@ def query(sql: str, as_principal: str, version: int | None = None, as_of: dt.dat
             # the reason names grants and columns; a failure's own text might echo a literal of the SQL
             reason = str(refusal) if str(refusal).startswith("refused:") and "denied" not in str(refusal) \
                 else "the query failed"
-            audit(_service_lake(lake), "query_refused", ",".join(datasets) or "-", principal=principal.name,
+            audit(as_service(lake), "query_refused", ",".join(datasets) or "-", principal=principal.name,
                   kind=principal.kind, purpose=purpose or "", reason=reason)
         raise refusal from None
     if table is None:
@@ -139,21 +140,11 @@ def query(sql: str, as_principal: str, version: int | None = None, as_of: dt.dat
 
         table = pa.table({})
     read = {n: v for n, v in used.items() if n in referenced} or used
-    audit(_service_lake(lake), "query", ",".join(sorted({v["dataset"] for v in read.values()})) or "-",
+    audit(as_service(lake), "query", ",".join(sorted({v["dataset"] for v in read.values()})) or "-",
           principal=principal.name, kind=principal.kind,
           purpose=purpose or sorted({v["purpose"] for v in read.values()}),
           views=[f"{v['dataset']}/{v['view']}@{v['version']}" for v in read.values()], rows=table.num_rows)
     return QueryResult(table, principal.name, used)
-
-
-def _service_lake(lake: Lake) -> Lake:
-    """Audit records are written by the service, whoever asked the question."""
-    if not lake.is_s3:
-        return lake
-    creds = stored_credentials("govlake")
-    if creds is None:
-        return lake
-    return Lake.open(lake.root, lake.s3_endpoint, keys=(creds.access_key, creds.secret_key))
 
 
 def _referenced(sql: str) -> set[str]:

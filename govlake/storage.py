@@ -72,6 +72,18 @@ def storage_error(exc: BaseException, action: str, where: str) -> StorageUnavail
     return cls(f"{action} {where}: {reason}")
 
 
+def _default_keys() -> tuple[str, str] | None:
+    """The environment's keys, or on the operator's host (no keys in the environment) the service's
+    stored keys; None when there are neither."""
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        return key, secret
+    from govlake.objectstore import stored_credentials
+
+    creds = stored_credentials("govlake")
+    return (creds.access_key, creds.secret_key) if creds else None
+
+
 class Lake:
     """One lake root and the file system behind it."""
 
@@ -81,7 +93,7 @@ class Lake:
         self.fs = fs
         self._base = base.rstrip("/")
         self.s3_endpoint = s3_endpoint
-        self.keys = keys  # the principal this lake acts as, when given explicitly
+        self.keys = keys  # the principal this lake acts as (S3 only)
 
     # -- construction -----------------------------------------------------------------------
     @classmethod
@@ -95,15 +107,11 @@ class Lake:
         """A lake at an explicit root (what Spark executors use: they may not share our environment).
 
         ``keys`` (access key, secret) act as one principal; without them the environment's
-        ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used.
+        ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` are used, or on the operator's host the
+        service's stored keys.
         """
         if root.startswith("s3://"):
-            if keys is None and not os.environ.get("AWS_ACCESS_KEY_ID"):
-                # on the operator's host, without keys in the environment: the service's stored keys
-                from govlake.objectstore import stored_credentials
-
-                creds = stored_credentials("govlake")
-                keys = (creds.access_key, creds.secret_key) if creds else None
+            keys = keys or _default_keys()
             return cls(root, s3_filesystem(s3_endpoint, s3_region, keys), root[len("s3://"):], s3_endpoint=s3_endpoint,
                        keys=keys)
         os.makedirs(root, exist_ok=True)
@@ -118,17 +126,8 @@ class Lake:
         return self.root.startswith("s3://")
 
     def access_keys(self) -> tuple[str, str]:
-        """The keys this lake is read and written with: its own, the environment's, or on the
-        operator's host the service's stored keys."""
-        if self.keys:
-            return self.keys
-        key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
-        if key and secret:
-            return key, secret
-        from govlake.objectstore import stored_credentials
-
-        creds = stored_credentials("govlake")
-        return (creds.access_key, creds.secret_key) if creds else ("", "")
+        """The keys this lake is read and written with (see :meth:`open`); empty when it has none."""
+        return self.keys or ("", "")
 
     # -- addressing -------------------------------------------------------------------------
     def _fs_path(self, rel: str) -> str:

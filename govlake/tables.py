@@ -58,7 +58,7 @@ def catalog(lake: Lake):
         uri = f"sqlite:///{folder / ('catalog-' + hashlib.sha256(lake.root.encode()).hexdigest()[:12] + '.db')}"
     props = {"uri": uri, "warehouse": _location(lake, "")}
     if lake.is_s3:
-        key, secret = _keys(lake)
+        key, secret = lake.access_keys()
         props.update({"py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO", "s3.region": settings().s3_region,
                       "s3.access-key-id": key, "s3.secret-access-key": secret})
         if lake.s3_endpoint:
@@ -69,10 +69,6 @@ def catalog(lake: Lake):
             with contextlib.suppress(Exception):  # made by another process in the meantime
                 cat.create_namespace(namespace)
     return cat
-
-
-def _keys(lake: Lake) -> tuple[str, str]:
-    return lake.access_keys()
 
 
 def _location(lake: Lake, rel: str) -> str:
