@@ -114,7 +114,7 @@ def _write_parquet(lake: Lake, rel: str, table) -> None:
 
 
 def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Register, erasure_id: str) -> dict | None:
-    from jobs.publish import _finish, describe_file, publishable_batches, release_files, write_release
+    from jobs.publish import describe_file, finish_version, publishable_batches, release_files, write_release
 
     ds = contract.dataset
     table = tables.load(lake, tables.curated_name(ds))
@@ -127,8 +127,9 @@ def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Reg
     if t.empty:
         return summary
     number = max(v.number for v in tables.versions(table)) + 1
+    files = tables.data_files(table)
     removed, written = [], []
-    for f in tables.data_files(table):
+    for f in files:
         rel = lake.rel(f.file_path)
         with lake.open_random(rel) as fh:
             data = pq.read_table(fh)
@@ -149,7 +150,7 @@ def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Reg
     manifests = iter_manifests(lake, ds)
     batches = publishable_batches(contract, manifests)
     gone = {f.file_path for f in removed}
-    kept_files = [f for f in tables.data_files(table) if f.file_path not in gone]
+    kept_files = [f for f in files if f.file_path not in gone]
     release_rel = write_release(contract, lake, number, batches, table,
                                 release_files(lake, ds, current, kept_files) + [describe_file(lake, ds, r) for r in written])
     props = {k: v for k, v in current.properties.items() if k.startswith("govlake.")}
@@ -161,7 +162,7 @@ def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Reg
     # Versions from before the erasure still hold the subject: they go, with their files.
     summary["snapshots_expired"] = len(tables.expire(table, 1))
     version = tables.current_version(table)
-    _finish(contract, lake, spark, manifests, batches, table, version)
+    finish_version(contract, lake, spark, manifests, batches, table, version)
     views = AccessModel.load().views(ds)
     summary["views"] = len(views)
     deleted = tables.purge_history(lake, table, paths.curated(ds))
@@ -172,7 +173,7 @@ def _erase_dataset(contract: Contract, lake: Lake, spark, register: erasures.Reg
             deleted += tables.remove_unreferenced(lake, vt.refresh(), f"{paths.view(ds, view.name)}/data")
             deleted += tables.purge_history(lake, vt.refresh(), paths.view(ds, view.name))
     summary["files_deleted"] = len(deleted)
-    _finish(contract, lake, spark, manifests, batches, table.refresh(), version)  # the catalog, after the purge
+    finish_version(contract, lake, spark, manifests, batches, table.refresh(), version)  # the catalog, after the purge
     return summary
 
 

@@ -87,7 +87,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         return tables.read_current(lake, ds)
     fingerprint = _fingerprint(batches)
     if current and current.properties.get("govlake.fingerprint") == fingerprint:
-        _finish(contract, lake, spark, manifests, batches, table, current)
+        finish_version(contract, lake, spark, manifests, batches, table, current)
         log.info("publish %s: version %s already holds these batches; nothing to do", ds, current.label)
         return tables.read_current(lake, ds)
 
@@ -119,7 +119,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
     kept = [] if replace_all else [f for f in tables.data_files(table)
                                    if not any(f.file_path.startswith(p) for p in remove_prefixes)]
     release_rel = write_release(contract, lake, number, batches, table,
-                                _release_files(lake, ds, current, kept) + [_describe(lake, ds, rel) for rel in written])
+                                release_files(lake, ds, current, kept) + [describe_file(lake, ds, rel) for rel in written])
     failpoint("publish.release_signed")
 
     # One commit switches readers to the new version; everything after is derived or bookkeeping.
@@ -128,7 +128,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
                            "govlake.batches": json.dumps(wanted, sort_keys=True), "govlake.release": release_rel})
     failpoint("publish.pointer_switched")
     version = tables.current_version(table)
-    _finish(contract, lake, spark, manifests, batches, table, version, seconds=time.monotonic() - started)
+    finish_version(contract, lake, spark, manifests, batches, table, version, seconds=time.monotonic() - started)
     log.info("publish %s: version %s with %d rows from %d batch(es), %d new file(s) (%.1fs)", ds, number,
              sum(f.record_count for f in tables.data_files(table)), len(batches), len(written),
              time.monotonic() - started)
@@ -156,20 +156,12 @@ def write_release(contract: Contract, lake: Lake, number: int, batches: list[Bat
     return release_rel
 
 
-def describe_file(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
-    return _describe(lake, dataset, rel)
-
-
-def release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]:
-    return _release_files(lake, dataset, current, kept)
-
-
 def _arrow_schema(lake: Lake, rel: str):
     with lake.open_random(rel) as f:
         return pq.read_schema(f)
 
 
-def _describe(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
+def describe_file(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
     digest = hashlib.sha256()
     with lake.open_stream(rel) as stream:
         while chunk := stream.read(1 << 20):
@@ -180,7 +172,7 @@ def _describe(lake: Lake, dataset: str, rel: str) -> ReleaseFile:
     return ReleaseFile(name=rel[len(paths.curated(dataset)) + 1:], size=size, sha256=digest.hexdigest(), rows=rows)
 
 
-def _release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]:
+def release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]:
     """Entries for files the new version keeps: taken from the previous release, not read again."""
     if not kept:
         return []
@@ -192,7 +184,7 @@ def _release_files(lake: Lake, dataset: str, current, kept) -> list[ReleaseFile]
     out = []
     for f in kept:
         name = lake.rel(f.file_path)[len(paths.curated(dataset)) + 1:]
-        out.append(previous.get(name) or _describe(lake, dataset, lake.rel(f.file_path)))
+        out.append(previous.get(name) or describe_file(lake, dataset, lake.rel(f.file_path)))
     return out
 
 
@@ -275,7 +267,7 @@ def _publish_views(contract: Contract, lake: Lake, spark, table, version: tables
 
 # -- bookkeeping ---------------------------------------------------------------------------------------
 
-def _finish(contract: Contract, lake: Lake, spark, manifests: list[BatchManifest], batches: list[BatchManifest],
+def finish_version(contract: Contract, lake: Lake, spark, manifests: list[BatchManifest], batches: list[BatchManifest],
             table, version: tables.Version, seconds: float | None = None) -> None:
     """Views, catalog, batch statuses, old versions: idempotent, so a killed publish is finished by the next."""
     ds = contract.dataset

@@ -21,16 +21,18 @@ def report_path(rec: Reconciliation, left_version: str, right_version: str) -> s
 
 
 def reconcile(rec: Reconciliation, lake: Lake) -> dict:
-    current = {s.dataset: tables.read_current(lake, s.dataset) for s in (rec.left, rec.right)}
+    # Each table is loaded once: the version in the report's name is the one whose rows are counted.
+    loaded = {s.dataset: tables.load(lake, tables.curated_name(s.dataset)) for s in (rec.left, rec.right)}
+    current = {ds: tables.current_version(t) for ds, t in loaded.items()}
     missing = [ds for ds, v in current.items() if v is None]
     if missing:
         raise NotFound(f"reconciliation {rec.name}: {', '.join(missing)} not published yet")
-    lv, rv = current[rec.left.dataset].version, current[rec.right.dataset].version
+    lv, rv = current[rec.left.dataset].label, current[rec.right.dataset].label
     rel = report_path(rec, lv, rv)
     if lake.exists(rel):  # these two versions were reconciled already
         return read_report(lake, rel)
-    left = tables.read_dataset(lake, rec.left.dataset).column(rec.left.key)
-    right = tables.read_dataset(lake, rec.right.dataset).column(rec.right.key)
+    left = tables.read(loaded[rec.left.dataset], current[rec.left.dataset]).column(rec.left.key)
+    right = tables.read(loaded[rec.right.dataset], current[rec.right.dataset]).column(rec.right.key)
     left_keys, right_keys = pc.unique(left.drop_null()), pc.unique(right.drop_null())
     matched = pc.sum(pc.is_in(left_keys, value_set=right_keys)).as_py() or 0
     rows_matched = pc.sum(pc.fill_null(pc.is_in(left, value_set=right_keys), False)).as_py() or 0
