@@ -182,6 +182,45 @@ def policy_sync():
         typer.echo(line)
 
 
+spark_app = typer.Typer(help="The shared Spark engine (a Spark Connect server on loopback).", no_args_is_help=True)
+app.add_typer(spark_app, name="spark")
+
+
+@spark_app.command("up")
+@guarded
+def spark_up(port: Optional[int] = typer.Option(None, help="gRPC port (default 15002 or GOVLAKE_SPARK_CONNECT_PORT)")):
+    """Start the shared engine for this GOVLAKE_HOME (if it is not running); tasks then attach to it."""
+    from govlake.spark_server import start
+
+    _logging(False)
+    record = start(port=port)
+    typer.echo(f"Spark Connect server at {record.url} (pid {record.pid}, master {record.master}); log: {record.log}")
+
+
+@spark_app.command("down")
+@guarded
+def spark_down():
+    """Stop the shared engine of this GOVLAKE_HOME; later runs start a local engine of their own."""
+    from govlake.spark_server import stop
+
+    typer.echo("Spark Connect server stopped" if stop() else "no Spark Connect server was running")
+
+
+@spark_app.command("status")
+@guarded
+def spark_status():
+    """Which engine a run here would use."""
+    from govlake.config import settings
+    from govlake.spark_server import attachable_url, running
+
+    cfg = settings()
+    record, url = running(cfg), attachable_url(cfg)
+    if record:
+        typer.echo(f"Spark Connect server at {record.url} (pid {record.pid}, master {record.master}, "
+                   f"since {record.started_at}, started for {record.lake_root})")
+    typer.echo(f"runs attach to {url}" if url else f"runs start a local engine ({cfg.spark_master})")
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 

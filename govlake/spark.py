@@ -14,6 +14,7 @@ from govlake.config import REPO_ROOT, settings
 from govlake.errors import StorageUnavailable
 
 S3A_SIGNER_ENV = "GOVLAKE_S3A_SIGNER"
+log = logging.getLogger("govlake")
 jvm_log = logging.getLogger("govlake.spark.jvm")
 _JVM_LEVEL = re.compile(r"^\S+ \S+ (ERROR|WARN|INFO|DEBUG) ")
 _lock = threading.Lock()
@@ -26,50 +27,93 @@ def s3a_jars() -> list[str]:
     return sorted(str(p) for p in folder.glob("*.jar")) if folder.is_dir() else []
 
 
+def session_options(cfg) -> dict[str, str]:
+    """Spark settings of every govlake engine: the local one a process starts, or the shared
+    Spark Connect server (govlake/spark_server.py), so both behave the same."""
+    local_dir = cfg.home / "spark"
+    local_dir.mkdir(parents=True, exist_ok=True)
+    options = {
+        "spark.app.name": "govlake",
+        "spark.master": cfg.spark_master,
+        "spark.driver.memory": cfg.spark_driver_memory,
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.local.dir": str(local_dir),
+        "spark.sql.warehouse.dir": str(local_dir / "warehouse"),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.python.worker.reuse": "true",
+        **session_conf(cfg),
+    }
+    if cfg.spark_java_options:
+        options["spark.driver.extraJavaOptions"] = cfg.spark_java_options
+    if cfg.is_s3:
+        options.update(_s3a_options(cfg))
+    return options
+
+
+def session_conf(cfg) -> dict[str, str]:
+    """SQL settings a session sets for itself (also on a shared server, where each client session has its own)."""
+    return {
+        "spark.sql.shuffle.partitions": str(cfg.spark_shuffle_partitions),
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.session.timeZone": "Asia/Shanghai",
+        # Partition values such as batch ids must stay strings.
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+        "spark.sql.parquet.compression.codec": "zstd",
+        # Casts must never raise with the offending (possibly personal) value in the message:
+        # jobs use try_* functions and report failures by file, row and column instead.
+        "spark.sql.ansi.enabled": "false",
+        "spark.sql.legacy.timeParserPolicy": "CORRECTED",
+    }
+
+
 def get_spark():
-    """The process's shared SparkSession (starting the JVM costs ~10-20 s, so it is reused)."""
+    """The process's shared SparkSession.
+
+    Attached to the Spark Connect server when one is configured (``GOVLAKE_SPARK_REMOTE``) or
+    running for this GOVLAKE_HOME (``govlake spark up``), so a task pays no JVM start; otherwise
+    a local engine in this process (``GOVLAKE_SPARK_MASTER``, local mode by default), started once
+    (~10-20 s) and reused.
+    """
     global _session
     with _lock:
-        if _session is not None and not _session._jsc.sc().isStopped():
+        if _session is not None and not _stopped(_session):
             return _session
         cfg = settings()
+        from pyspark.sql import SparkSession
+
+        from govlake.spark_server import attachable_url
+
+        url = attachable_url(cfg)
+        if url:
+            session = SparkSession.builder.remote(url).getOrCreate()
+            for key, value in session_conf(cfg).items():
+                session.conf.set(key, value)
+            log.info("attached to the Spark Connect server at %s", url)
+            _session = session
+            return _session
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-        from pyspark.sql import SparkSession
-
-        local_dir = cfg.home / "spark"
-        local_dir.mkdir(parents=True, exist_ok=True)
-        builder = (
-            SparkSession.builder.appName("govlake")
-            .master(cfg.spark_master)
-            .config("spark.driver.memory", cfg.spark_driver_memory)
-            .config("spark.sql.shuffle.partitions", str(cfg.spark_shuffle_partitions))
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.local.dir", str(local_dir))
-            .config("spark.sql.warehouse.dir", str(local_dir / "warehouse"))
-            .config("spark.driver.host", "127.0.0.1")
-            .config("spark.driver.bindAddress", "127.0.0.1")
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.sql.session.timeZone", "Asia/Shanghai")
-            # Partition values such as batch ids must stay strings.
-            .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
-            .config("spark.sql.parquet.compression.codec", "zstd")
-            # Casts must never raise with the offending (possibly personal) value in the message:
-            # jobs use try_* functions and report failures by file, row and column instead.
-            .config("spark.sql.ansi.enabled", "false")
-            .config("spark.sql.legacy.timeParserPolicy", "CORRECTED")
-            .config("spark.python.worker.reuse", "true")
-        )
-        if cfg.spark_java_options:
-            builder = builder.config("spark.driver.extraJavaOptions", cfg.spark_java_options)
-        if cfg.is_s3:
-            builder = _with_s3a(builder, cfg)
+        builder = SparkSession.builder
+        for key, value in session_options(cfg).items():
+            builder = builder.config(key, value)
         _launch_jvm(builder)
         _session = builder.getOrCreate()
         _session.sparkContext.setLogLevel("ERROR")
+        log.info("started a local Spark engine (%s)", cfg.spark_master)
         return _session
+
+
+def is_connect(session) -> bool:
+    return type(session).__module__.startswith("pyspark.sql.connect")
+
+
+def _stopped(session) -> bool:
+    if is_connect(session):
+        return bool(session.is_stopped)
+    return session._jsc.sc().isStopped()
 
 
 def _launch_jvm(builder) -> None:
@@ -105,7 +149,7 @@ def _pump(stream) -> None:
         jvm_log.log(level, "%s", line)
 
 
-def _with_s3a(builder, cfg):
+def _s3a_options(cfg) -> dict[str, str]:
     from govlake.storage import S3_ATTEMPTS_ENV, S3_TIMEOUT_ENV, Lake
 
     attempts = int(os.environ.get(S3_ATTEMPTS_ENV, "4"))
@@ -116,7 +160,6 @@ def _with_s3a(builder, cfg):
             "GOVLAKE_LAKE_ROOT is on S3 but no S3A connector jars were found; run `make s3-jars` (infra/get-s3a-jars.sh)"
         )
     h = "spark.hadoop.fs.s3a."
-    builder = builder.config("spark.jars", ",".join(jars))
     key, secret = Lake.open(cfg.lake_root, cfg.s3_endpoint, cfg.s3_region).access_keys()
     settings_ = {
         "impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
@@ -143,9 +186,7 @@ def _with_s3a(builder, cfg):
         # The bundled connector (AWS SDK 1.11) signs empty uploads in a way Ceph RGW 16 rejects
         # (XAmzContentSHA256Mismatch); S3SignerType (V2 signatures) works with RGW.
         settings_["signing-algorithm"] = signer
-    for key, value in settings_.items():
-        builder = builder.config(h + key, value)
-    return builder
+    return {"spark.jars": ",".join(jars), **{h + key: value for key, value in settings_.items()}}
 
 
 _STORAGE_CAUSES = ("java.io.IOException", "java.nio.file.AccessDeniedException", "AmazonClientException",

@@ -52,8 +52,21 @@ def lake(tmp_path, monkeypatch):
     return Lake.from_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spark_engine(govlake_home):
+    """One shared Spark engine for the whole run, as in production: a Spark Connect server that
+    this process and every pipeline the tests start in a subprocess (CLI, Airflow) attach to."""
+    from govlake import spark_server
+
+    os.environ.pop(spark_server.REMOTE_ENV, None)
+    os.environ[spark_server.PORT_ENV] = str(free_port())
+    record = spark_server.start()
+    yield record
+    spark_server.stop()
+
+
 @pytest.fixture(scope="session")
-def spark(govlake_home):
+def spark(spark_engine):
     from govlake.spark import get_spark, stop_spark
 
     session = get_spark()
