@@ -4,6 +4,11 @@
 One DAG per dataset contract in `contracts/`:
 **ingest → batch (per delivery: validate → mask) → policy_sync → publish → outcome**.
 
+It runs on the contract's schedule, when triggered (UI, REST API), and **when a delivery lands**:
+the asset `govlake.landing.<dataset>` has a watcher in the triggerer that polls the landing zone
+and starts a run as soon as a complete delivery (manifest and signature, or an unsigned file's
+`.done` marker) that no run has seen appears.
+
 - **ingest** scans `landing/<dataset>/`: every new delivery (a signed manifest and its files, or
   one unsigned file where the contract allows it) becomes its own batch of typed Parquet in
   `raw/`, once, however often the files are seen; unparsable rows go to `quarantine/` with file,
@@ -31,10 +36,28 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import DAG, TriggerRule, get_current_context, task, task_group
+from airflow.sdk import (
+    DAG,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    TriggerRule,
+    get_current_context,
+    task,
+    task_group,
+)
 
 from entrypoints.airflow_tasks import RETRY_POLICY, curated_asset, run_outcome, run_stage
+from entrypoints.airflow_triggers import landing_asset
 from govlake.contracts import Contract, load_contracts
+
+
+def _schedule(contract: Contract):
+    """The contract's schedule or a complete delivery in the landing zone, whichever comes first."""
+    landing = landing_asset(contract.dataset)
+    if not contract.schedule:
+        return [landing]
+    return AssetOrTimeSchedule(timetable=CronTriggerTimetable(contract.schedule, timezone="Asia/Shanghai"),
+                               assets=[landing])
 
 
 def build_dag(contract: Contract) -> DAG:
@@ -49,7 +72,7 @@ def build_dag(contract: Contract) -> DAG:
         dag_id=contract.dag_id,
         description=f"{contract.title}: ingest, validate, mask and publish",
         doc_md=doc,
-        schedule=contract.schedule,
+        schedule=_schedule(contract),
         start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Shanghai"),
         catchup=False,
         max_active_runs=1,

@@ -93,6 +93,9 @@ def get_spark():
             log.info("attached to the Spark Connect server at %s", url)
             _session = session
             return _session
+        # pyspark marks a process that attached to a server; a child process inherits the mark and would
+        # otherwise try to start an in-process Connect server instead of a plain engine.
+        os.environ.pop("SPARK_CONNECT_MODE_ENABLED", None)
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")

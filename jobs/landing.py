@@ -9,6 +9,11 @@ delivery is either
   department's registered public key; or
 - **unsigned**: one data file, accepted only when the contract allows unsigned deliveries.
 
+A delivery is **complete** when its marker arrives: for a signed delivery its manifest and
+signature (written last, after the files they list), for an unsigned file an empty
+``<file>.done`` beside it. :func:`complete_deliveries` lists the complete deliveries that are new,
+cheaply (no data file is read): it is what the landing watcher of the Airflow deployment polls.
+
 Every entry of the landing zone gets an outcome with its reason: a new delivery, ingested
 earlier, a duplicate, refused (and why), or not ingested (and why). Nothing is skipped in silence.
 A refusal is not repeated on every run: it is retried only when the contract, the key registry
@@ -36,6 +41,7 @@ from jobs.readers.archives import open_content as decompressed
 
 SIGNATURE_SUFFIX = DELIVERY_MANIFEST_SUFFIX + paths.SIGNATURE_SUFFIX
 _TEMPORARY = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".swp")
+COMPLETION_MARKER_SUFFIX = ".done"
 
 
 @dataclass
@@ -150,6 +156,9 @@ class LandingScanner:
                 self._note(e.path, "not ingested", f"not a regular file ({kind}); never read")
             elif name.startswith((".", "~$")) or name.lower().endswith(_TEMPORARY):
                 self._note(e.path, "not ingested", "a hidden or temporary file (still being written?)")
+            elif name.endswith(COMPLETION_MARKER_SUFFIX):
+                self._note(e.path, "not ingested", "the completion marker of "
+                           f"{name[: -len(COMPLETION_MARKER_SUFFIX)]}")
             elif name.endswith(SIGNATURE_SUFFIX):
                 signatures[e.path[: -len(paths.SIGNATURE_SUFFIX)]] = e
             elif name.endswith(DELIVERY_MANIFEST_SUFFIX):
@@ -395,6 +404,52 @@ def _stats(entry: Entry) -> str:
 
 def _first(entry: LedgerEntry) -> str:
     return next(iter(entry.files), entry.delivery_id)
+
+
+@dataclass(frozen=True)
+class CompleteDelivery:
+    """A complete delivery the ledger does not know yet (what the landing watcher announces)."""
+
+    key: str  # the same delivery always has the same key
+    name: str  # its delivery manifest, or its file
+    files: int
+
+
+def complete_deliveries(lake: Lake, contract: Contract, ledger: Ledger) -> list[CompleteDelivery]:
+    """The complete deliveries waiting in the landing zone that no run has looked at yet.
+
+    Cheap enough to poll every few seconds: lists the prefix and reads manifests (small); data
+    files are judged by name, size and modification time, never read. A manifest whose files are
+    not all there at their declared sizes is not complete yet, nor is an unsigned file without its
+    marker. Whether a complete delivery is good is for the run to say (and to record).
+    """
+    entries = {e.path: e for e in lake.list_entries(paths.landing(contract.dataset)) if e.kind == "file"}
+    seen_stats = {(p, st) for e in ledger.entries for p, st in e.stats.items()}
+    claimed: set[str] = set()
+    found = []
+    for path in sorted(entries, key=lambda p: (entries[p].mtime_ns or 0, p)):
+        if not path.endswith(DELIVERY_MANIFEST_SUFFIX):
+            continue
+        try:
+            raw = lake.read_bytes(path)
+            manifest = parse_delivery_manifest(raw, path)
+        except (SignatureError, StorageUnavailable):
+            continue  # being written, or broken: a scheduled run reports it
+        folder = path.rsplit("/", 1)[0]
+        listed = {f"{folder}/{f.name}": f.size for f in manifest.files}
+        claimed.update(listed)
+        key = _key("manifest", path, hashlib.sha256(raw).hexdigest())
+        if ledger.get(key) is not None or path + paths.SIGNATURE_SUFFIX not in entries:
+            continue
+        if all(p in entries and entries[p].size == size for p, size in listed.items()):
+            found.append(CompleteDelivery(key, path, len(listed)))
+    for marker in sorted(p for p in entries if p.endswith(COMPLETION_MARKER_SUFFIX)):
+        path = marker[: -len(COMPLETION_MARKER_SUFFIX)]
+        entry = entries.get(path)
+        if entry is None or path in claimed or (path, _stats(entry)) in seen_stats:
+            continue
+        found.append(CompleteDelivery(_key("file", path, _stats(entry)), path, 1))
+    return found
 
 
 def scan_landing(lake: Lake, contract: Contract, ledger: Ledger, keyring: Keyring) -> LandingScan:

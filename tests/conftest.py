@@ -61,6 +61,9 @@ def spark_engine(govlake_home):
     os.environ.pop(spark_server.REMOTE_ENV, None)
     os.environ[spark_server.PORT_ENV] = str(free_port())
     record = spark_server.start()
+    # Pipelines the tests start with a GOVLAKE_HOME of their own attach to it too (S3 ones opt out:
+    # they need an engine with S3A settings for their server).
+    os.environ[spark_server.REMOTE_ENV] = record.url
     yield record
     spark_server.stop()
 

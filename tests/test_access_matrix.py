@@ -37,7 +37,7 @@ def matrix(rgw, tmp_path_factory):
     home = tmp_path_factory.mktemp("matrix-home")
     contracts = home / "contracts"
     shutil.copytree(REPO_ROOT / "contracts", contracts)
-    env = {"GOVLAKE_HOME": str(home), "GOVLAKE_LAKE_ROOT": "s3://govlake-matrix/lake",
+    env = {"GOVLAKE_HOME": str(home), "GOVLAKE_SPARK_REMOTE": "local", "GOVLAKE_LAKE_ROOT": "s3://govlake-matrix/lake",
            "GOVLAKE_S3_ENDPOINT": rgw["endpoint"], "GOVLAKE_RGW_DIR": str(rgw["dir"]),
            "GOVLAKE_CONTRACTS_DIR": str(contracts), "GOVLAKE_S3_ATTEMPTS": "2", "GOVLAKE_S3_TIMEOUT": "10",
            "GOVLAKE_S3A_SIGNER": "S3SignerType", "GOVLAKE_AUDIT_RETENTION_DAYS": "1"}

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.s3
 def test_pipeline_on_s3_survives_the_store_stopping_mid_publish(s3_server, tmp_path):
     env = {**os.environ, **s3_server["env"],
            "GOVLAKE_LAKE_ROOT": f"s3://{s3_server['bucket']}/lake-e2e", "GOVLAKE_HOME": str(tmp_path),
+           "GOVLAKE_SPARK_REMOTE": "local",  # its engine needs S3A settings for this server
            # bounded retries, so a stopped store fails the run in seconds, not minutes
            "GOVLAKE_S3_ATTEMPTS": "2", "GOVLAKE_S3_TIMEOUT": "3", "GOVLAKE_LOCK_WAIT": "30"}
     govlake = [sys.executable, "-m", "entrypoints.cli"]

@@ -229,3 +229,37 @@ def test_unchanged_files_are_not_hashed_again(lake, spark, monkeypatch):
     result = ingest(contract(PEOPLE), lake, spark, Keyring([], ""))
     assert hashed == [] and result.landing[0].endswith("ingested earlier: batch "
                                                        f"{result.batches[0].batch_id}, delivery once.csv")
+
+
+def test_the_watcher_sees_a_delivery_only_when_it_is_complete_and_new(lake, keys, spark):
+    """What the landing watcher polls: a manifest whose files are still arriving, a file without
+    its marker, and anything a run has already looked at start nothing."""
+    from govlake.records import load_ledger
+    from jobs.ingest import ingest
+    from jobs.landing import complete_deliveries
+
+    key, folder = keys
+    signed, unsigned = contract(SIGNED), contract(PEOPLE)
+
+    def waiting(c):
+        return [d.name.rsplit("/", 1)[-1] for d in complete_deliveries(lake, c, load_ledger(lake, c.dataset))]
+
+    data = people(11)
+    manifest, sig = signed_manifest(SIGNED, key, "d1", [file_entry("d1.csv", data, 5)])
+    lake.write_bytes(f"landing/{SIGNED}/d1.csv", data[: len(data) // 2])  # still being written
+    lake.write_bytes(f"landing/{SIGNED}/{manifest_name('d1')}", manifest)
+    lake.write_bytes(f"landing/{SIGNED}/{manifest_name('d1')}.sig", sig)
+    assert waiting(signed) == []
+    lake.write_bytes(f"landing/{SIGNED}/d1.csv", data)
+    assert waiting(signed) == [manifest_name("d1")]
+
+    lake.write_bytes(f"landing/{PEOPLE}/u1.csv", people(12))
+    assert waiting(unsigned) == []  # no marker yet
+    lake.write_bytes(f"landing/{PEOPLE}/u1.csv.done", b"")
+    assert waiting(unsigned) == ["u1.csv"]
+
+    assert len(ingest(signed, lake, spark, Keyring.load([folder])).batches) == 1
+    scan = ingest(unsigned, lake, spark, Keyring([], ""))
+    assert len(scan.batches) == 1
+    assert "landing/corpus_people/u1.csv.done: not ingested: the completion marker of u1.csv" in scan.landing
+    assert waiting(signed) == [] and waiting(unsigned) == []  # ingested: nothing new
