@@ -15,12 +15,14 @@ This module is imported when DAG files are parsed: it imports no engine.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 DEFAULT_POLL_SECONDS = 15.0
+POLL_ENV = "GOVLAKE_LANDING_POLL_SECONDS"  # read when DAG files are parsed
 
 
 class LandingDeliveryTrigger(BaseEventTrigger):
@@ -69,6 +71,7 @@ def landing_asset(dataset: str, poll_seconds: float | None = None):
     """The Airflow Asset of a dataset's landing zone, watched by :class:`LandingDeliveryTrigger`."""
     from airflow.sdk import Asset, AssetWatcher
 
-    trigger = LandingDeliveryTrigger(dataset, poll_seconds or DEFAULT_POLL_SECONDS)
+    poll = poll_seconds or float(os.environ.get(POLL_ENV) or DEFAULT_POLL_SECONDS)
+    trigger = LandingDeliveryTrigger(dataset, poll)
     return Asset(name=f"govlake.landing.{dataset}", uri=f"govlake://landing/{dataset}", group="govlake",
                  watchers=[AssetWatcher(name=f"landing_{dataset}", trigger=trigger)])

@@ -2,8 +2,9 @@
 (what the UI's "Trigger" button calls) with no logical date.
 
 `airflow standalone` (scheduler, dag-processor, triggerer and API server, LocalExecutor) runs on
-loopback with its own AIRFLOW_HOME; the test unpauses one dataset's DAG, triggers it, and waits for
-every task to succeed.
+loopback with its own AIRFLOW_HOME; the tests unpause one dataset's DAG, trigger it, and wait for
+every task to succeed; then a department drops a new delivery into the landing zone and the landing
+watcher (in the triggerer) starts a run by itself. Tasks attach to the test run's shared Spark engine.
 """
 
 import json
@@ -49,6 +50,7 @@ def scheduler(tmp_path_factory):
                     "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                     "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
                     "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5",
+                    "GOVLAKE_LANDING_POLL_SECONDS": "3",
                     "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5"})
         airflow_home = Path(env["AIRFLOW_HOME"])
         airflow_home.mkdir(parents=True, exist_ok=True)
@@ -82,12 +84,8 @@ def scheduler(tmp_path_factory):
             log.close()
 
 
-def test_a_rest_trigger_without_a_logical_date_runs_to_success(scheduler):
+def _wait_for(scheduler, dag_id: str, run: dict) -> dict:
     base, token = scheduler["base"], scheduler["token"]
-    dag_id = f"govlake__{DATASET}"
-    _call(base, "PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-    run = _call(base, "POST", f"/api/v2/dags/{dag_id}/dagRuns", token, {"logical_date": None})
-    assert run.get("logical_date") is None
     deadline = time.monotonic() + 900
     state = run["state"]
     while state not in ("success", "failed") and time.monotonic() < deadline:
@@ -99,6 +97,16 @@ def test_a_rest_trigger_without_a_logical_date_runs_to_success(scheduler):
     assert state == "success", (summary, scheduler["log"].read_text()[-3000:])
     assert {"ingest", "policy_sync", "publish", "outcome"} <= set(summary)
     assert all(s in ("success", "skipped") for s in summary.values()), summary
+    return summary
+
+
+def test_a_rest_trigger_without_a_logical_date_runs_to_success(scheduler):
+    base, token = scheduler["base"], scheduler["token"]
+    dag_id = f"govlake__{DATASET}"
+    _call(base, "PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
+    run = _call(base, "POST", f"/api/v2/dags/{dag_id}/dagRuns", token, {"logical_date": None})
+    assert run.get("logical_date") is None
+    _wait_for(scheduler, dag_id, run)
 
     from govlake.records import read_catalog_entry
     from govlake.storage import Lake
@@ -107,3 +115,38 @@ def test_a_rest_trigger_without_a_logical_date_runs_to_success(scheduler):
                             "GOVLAKE_LAKE_ROOT": str(scheduler["home"] / "lake")}):
         entry = read_catalog_entry(Lake.from_settings(), DATASET)
     assert entry is not None and entry.row_count > 0
+
+
+def test_a_complete_delivery_starts_a_run_by_itself(scheduler):
+    """The landing watcher: a new delivery (file, then manifest and signature) starts one run."""
+    from govlake.records import read_catalog_entry
+    from govlake.storage import Lake
+    from govlake.synthetic import generate
+
+    base, token = scheduler["base"], scheduler["token"]
+    dag_id = f"govlake__{DATASET}"
+    lake_env = {"GOVLAKE_HOME": str(scheduler["home"]), "GOVLAKE_LAKE_ROOT": str(scheduler["home"] / "lake")}
+    _call(base, "PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
+
+    def runs() -> dict[str, dict]:
+        found = _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns?run_type=asset_triggered", token)["dag_runs"]
+        return {r["dag_run_id"]: r for r in found}
+
+    deadline = time.monotonic() + 600
+    while any(r["state"] not in ("success", "failed") for r in runs().values()) and time.monotonic() < deadline:
+        time.sleep(3)  # the first delivery may have started a run of its own when the DAG was unpaused
+    before = runs()
+    with temporary_environ(lake_env):
+        generate(Lake.from_settings(), rows=150, seed=7, datasets=[DATASET], drop_date="2026-11-22")
+    deadline = time.monotonic() + 300
+    new: list = []
+    while not new and time.monotonic() < deadline:
+        time.sleep(3)
+        new = [r for k, r in runs().items() if k not in before]
+    assert new, ("no run was started by the delivery", scheduler["log"].read_text()[-3000:])
+    _wait_for(scheduler, dag_id, new[0])
+    time.sleep(10)
+    assert len(set(runs()) - set(before)) == 1, "the watcher announces a delivery once"
+    with temporary_environ(lake_env):
+        entry = read_catalog_entry(Lake.from_settings(), DATASET)
+    assert any("20261122" in str(b) for b in entry.source_batches), entry.source_batches
