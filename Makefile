@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # Spark's JVM starts about twice as fast with these; right for the demo and the tests.
 export GOVLAKE_SPARK_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
-.PHONY: setup demo demo-s3 test test-fast lint clean distclean airflow-ui s3-jars s3-packages s3-up s3-down bench lock
+.PHONY: setup demo demo-s3 test test-fast lint clean distclean airflow-ui s3-jars s3-packages s3-up s3-down spark-up spark-down bench lock
 
 setup: .venv/.synced
 
@@ -32,6 +32,14 @@ s3-up:
 
 s3-down:
 	infra/rgw.sh down
+
+# The shared Spark engine (a Spark Connect server on 127.0.0.1:15002) that every task attaches to;
+# without it each task starts a local engine of its own. The demo starts it and leaves it up.
+spark-up: setup
+	.venv/bin/govlake spark up
+
+spark-down: setup
+	.venv/bin/govlake spark down
 
 demo: setup
 	.venv/bin/govlake demo
@@ -62,6 +70,7 @@ lock: $(UV)
 	$(UV) lock --python $(PYTHON)
 
 clean:
+	-[ -x .venv/bin/govlake ] && .venv/bin/govlake spark down
 	rm -rf .govlake
 
 distclean: clean

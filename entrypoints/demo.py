@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import subprocess
 import sys
 import time
@@ -136,8 +137,13 @@ def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
     else:
         written = generate(lake, rows=rows, seed=seed)
     echo(f"  generated {len(written)} extracts into {lake.uri('landing')}")
+    from govlake import spark_server
     from govlake.reconciliations import load_reconciliations
 
+    if not os.environ.get(spark_server.REMOTE_ENV):
+        engine = spark_server.ensure(cfg)
+        echo(f"  shared Spark engine: Spark Connect server at {engine.url} (stays up for the Airflow UI; "
+             "`make spark-down` stops it)")
     reconciliations = load_reconciliations()
     # The reconciliations run after the datasets they join (the scheduler starts them on the assets).
     codes = run_dags([contracts[d].dag_id for d in sorted(contracts)] + [r.dag_id for r in reconciliations.values()],

@@ -176,6 +176,16 @@ def start(cfg: Settings | None = None, port: int | None = None, wait: float = 18
     raise EngineUnavailable(f"the Spark Connect server did not start within {wait:.0f} s; its log ({log_file}) ends:\n{tail}")
 
 
+def ensure(cfg: Settings | None = None) -> ServerRecord:
+    """A server this home's runs attach to: started if none runs, restarted if it runs for another lake."""
+    cfg = cfg or settings()
+    current = running(cfg)
+    if current and not attachable_url(cfg):
+        log.info("restarting the Spark Connect server for %s", cfg.lake_root)
+        stop(cfg)
+    return start(cfg)
+
+
 def stop(cfg: Settings | None = None, wait: float = 60) -> bool:
     """Stop the server of this GOVLAKE_HOME (with stop-connect-server.sh). True if one was running."""
     cfg = cfg or settings()
