@@ -60,6 +60,11 @@ def _record_path(cfg: Settings) -> Path:
     return state_dir(cfg) / "server.json"
 
 
+def _pid_file(cfg: Settings) -> Path:
+    """Where spark-daemon.sh (run by the start and stop scripts) keeps the server's pid."""
+    return state_dir(cfg) / f"spark-govlake-{_CLASS}-1.pid"
+
+
 def _spark_home() -> Path:
     import pyspark
 
@@ -97,8 +102,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
-        return True
+    except PermissionError:  # another user's process: alive
+        pass
     return True
 
 
@@ -155,7 +160,7 @@ def start(cfg: Settings | None = None, port: int | None = None, wait: float = 18
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=60)
     if out.returncode != 0:
         raise EngineUnavailable(f"start-connect-server.sh failed: {(out.stderr or out.stdout).strip()[-400:]}")
-    pid_file = folder / f"spark-govlake-{_CLASS}-1.pid"
+    pid_file = _pid_file(cfg)
     log_file = folder / "log" / f"spark-govlake-{_CLASS}-1-{socket.gethostname()}.out"
     while time.monotonic() - started < wait:
         pid = _read_pid(pid_file)
@@ -189,8 +194,7 @@ def ensure(cfg: Settings | None = None) -> ServerRecord:
 def stop(cfg: Settings | None = None, wait: float = 60) -> bool:
     """Stop the server of this GOVLAKE_HOME (with stop-connect-server.sh). True if one was running."""
     cfg = cfg or settings()
-    folder = state_dir(cfg)
-    pid = _read_pid(folder / f"spark-govlake-{_CLASS}-1.pid")
+    pid = _read_pid(_pid_file(cfg))
     if not pid or not _alive(pid):
         _record_path(cfg).unlink(missing_ok=True)
         return False
