@@ -36,7 +36,7 @@ def session_options(cfg) -> dict[str, str]:
         "spark.app.name": "govlake",
         "spark.master": cfg.spark_master,
         "spark.driver.memory": cfg.spark_driver_memory,
-        "spark.ui.enabled": "false",
+        "spark.ui.enabled": os.environ.get("GOVLAKE_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
         "spark.local.dir": str(local_dir),
         "spark.sql.warehouse.dir": str(local_dir / "warehouse"),
@@ -61,6 +61,9 @@ def session_conf(cfg) -> dict[str, str]:
         # Partition values such as batch ids must stay strings.
         "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
         "spark.sql.parquet.compression.codec": "zstd",
+        # Row groups of 16 MiB (not 128): a batch written by one task is still read back by every
+        # core, since a reader splits a Parquet file only between row groups.
+        "parquet.block.size": str(16 << 20),
         # Casts must never raise with the offending (possibly personal) value in the message:
         # jobs use try_* functions and report failures by file, row and column instead.
         "spark.sql.ansi.enabled": "false",

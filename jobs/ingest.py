@@ -49,7 +49,7 @@ from govlake.records import (
 from govlake.signing import Keyring
 from govlake.storage import Lake
 from jobs.landing import Delivery, landing_report, scan_landing
-from jobs.readers import ReadSettings, open_delivered
+from jobs.readers import ReadSettings, RecordBlock, open_delivered
 
 log = logging.getLogger("govlake")
 LINEAGE_COLUMNS = ("_batch_id", "_source_file", "_source_row", "_ingest_time")
@@ -196,6 +196,16 @@ def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[s
                     rows["_raw"].append(raw)
                     rows["_control"].append(control)
 
+                def block_batch(block: RecordBlock, label=label) -> pa.RecordBatch:
+                    n = block.count
+                    arrays = {c: block.values.get(c) if block.values.get(c) is not None else pa.nulls(n, pa.string())
+                              for c in columns}
+                    arrays["_source_file"] = pa.array([label], pa.string()).take(pa.array([0] * n))
+                    arrays["_source_row"] = pa.array(range(block.first_line, block.first_line + n), pa.int64())
+                    for name in ("_error", "_raw", "_control"):
+                        arrays[name] = pa.nulls(n, pa.string())
+                    return pa.RecordBatch.from_pydict(arrays)
+
                 control: dict = {}
                 count = 0
                 try:
@@ -210,9 +220,16 @@ def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[s
                     with raw_stream:
                         opened = open_delivered(raw_stream if info["member"] else hashing, info["path"], settings,
                                                 info["member"])
-                        for rec in opened.records:
-                            count += 1
-                            emit(rec.values, rec.line, rec.problem, rec.raw)
+                        for item in opened.items:
+                            if isinstance(item, RecordBlock):
+                                count += item.count
+                                if rows["_source_row"]:
+                                    yield flush()
+                                yield block_batch(item)
+                                continue
+                            else:
+                                count += 1
+                                emit(item.values, item.line, item.problem, item.raw)
                             if len(rows["_source_row"]) >= ROWS_PER_ARROW_BATCH:
                                 yield flush()
                         if not info["member"]:
@@ -297,7 +314,7 @@ def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest)
             checks.append(F.when(~present, F.lit(f"column {col.name}: required value is missing")))
     cell_errors = F.concat_ws("; ", F.array_compact(F.array(*checks)))
     now = utcnow()
-    staged = parsed.select(
+    typed = parsed.select(
         *typed_cols,
         F.lit(batch_id).alias("_batch_id"),
         F.col("_source_file"),
@@ -307,9 +324,17 @@ def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest)
         .when(cell_errors != "", F.concat(F.col("_source_file"), F.lit(": line "), F.col("_source_row").cast("string"),
                                           F.lit(": "), cell_errors))
         .alias("_reason"),
-        F.when(F.col("_error").isNotNull(), F.col("_raw"))
-        .otherwise(F.to_json(F.struct(*[F.col(c) for c in contract.column_names]))).alias("_raw"),
+        F.col("_raw"),
+        F.col("_error"),
         F.col("_control"),
+    )
+    # The delivered values of a bad row are kept for the data engineer (in quarantine only); a
+    # good row never needs them, so the JSON is built for bad rows alone.
+    staged = typed.select(
+        *contract.column_names, *LINEAGE_COLUMNS, "_reason", "_control",
+        F.when(F.col("_error").isNotNull(), F.col("_raw"))
+        .when(F.col("_reason").isNotNull(), F.to_json(F.struct(*[F.col(c) for c in contract.column_names])))
+        .alias("_raw"),
     ).persist()
     try:
         controls = {r["_source_file"]: json.loads(r["_control"])

@@ -391,7 +391,7 @@ class LandingScanner:
                 opener = self.lake.open_random if member else self.lake.open_stream
                 with opener(path) as stream:
                     opened = open_delivered(stream, path, self.settings, member)
-                    getattr(opened.records, "close", lambda: None)()  # only the header was needed
+                    opened.close()  # only the header was needed
                 out.append(DeliveryFile(path, sha, size, compression, member, declared_rows, stats))
             return out
         except StorageUnavailable as exc:

@@ -9,7 +9,6 @@ Tokens carry the key version, so a key can rotate without silently mixing token 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -83,10 +82,22 @@ def normalise(entity: str, value: str) -> str:
     return value
 
 
+_B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_PAIRS = [_B32[i >> 5] + _B32[i & 31] for i in range(1024)]  # 10 bits -> two characters
+_B32_SHIFTS = tuple(range(120, -1, -10))
+
+
+def _b32_128(data: bytes) -> str:
+    """``base64.b32encode(data).rstrip("=")`` for 16 bytes, several times faster (the standard
+    library's base32 is a Python loop, and this runs once per pseudonymised value)."""
+    n = int.from_bytes(data, "big") << 2  # 128 bits padded to 130: 26 characters of 5 bits
+    return "".join([_B32_PAIRS[(n >> s) & 1023] for s in _B32_SHIFTS])
+
+
 def token(key: DomainKey, entity: str, value: str) -> str:
     """Keyed pseudonym: ``pk<version>_`` + 26 base32 characters (128 bits of HMAC-SHA256)."""
-    mac = hmac.new(key.secret, f"{entity}\0{normalise(entity, value)}".encode(), hashlib.sha256).digest()
-    return f"pk{key.version}_" + base64.b32encode(mac[:16]).decode("ascii").rstrip("=")
+    mac = hmac.digest(key.secret, f"{entity}\0{normalise(entity, value)}".encode(), "sha256")
+    return f"pk{key.version}_" + _b32_128(mac[:16])
 
 
 TOKEN_PATTERN = re.compile(r"^pk[0-9A-Za-z]+_[A-Z2-7]{26}$")

@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from govlake.errors import DeliveryError
 from jobs.readers.archives import open_content, sniff, zip_members
-from jobs.readers.base import ColumnSpec, OpenedFile, ParsedRecord, Reader, ReadSettings
+from jobs.readers.base import ColumnSpec, OpenedFile, ParsedRecord, Reader, ReadSettings, RecordBlock
 from jobs.readers.csv_reader import CsvReader
 from jobs.readers.jsonl_reader import JsonLinesReader
 
@@ -73,5 +73,5 @@ def read_all(data: bytes, name: str, settings: ReadSettings) -> tuple[OpenedFile
     return opened, list(opened.records)
 
 
-__all__ = ["READERS", "ColumnSpec", "OpenedFile", "ParsedRecord", "ReadSettings", "Reader", "open_delivered",
+__all__ = ["READERS", "ColumnSpec", "OpenedFile", "ParsedRecord", "ReadSettings", "Reader", "RecordBlock", "open_delivered",
            "read_all", "reader_for"]

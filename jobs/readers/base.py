@@ -78,15 +78,45 @@ class ParsedRecord:
 
 
 @dataclass
+class RecordBlock:
+    """Good records on consecutive lines, column by column: the common case, read in bulk."""
+
+    first_line: int
+    count: int
+    values: dict[str, object | None]  # contract column -> its text per record (a pyarrow string array); None: not in the file
+
+    def records(self) -> Iterator[ParsedRecord]:
+        names = [name for name, v in self.values.items() if v is not None]  # as a single record: absent, not None
+        columns = [v.to_pylist() for v in self.values.values() if v is not None]
+        for line, row in enumerate(zip(*columns, strict=True), start=self.first_line):
+            yield ParsedRecord(line, dict(zip(names, row, strict=True)))
+
+
+@dataclass
 class OpenedFile:
-    """A file whose encoding and header were understood; its records follow."""
+    """A file whose encoding and header were understood; its records follow.
+
+    ``items`` yields single records (every bad one among them) and blocks of good records;
+    ``records`` is the same, one record at a time.
+    """
 
     name: str
     decoding: Decoding
-    records: Iterator[ParsedRecord]
+    items: Iterator[ParsedRecord | RecordBlock]
     extra_columns: list[str] = field(default_factory=list)
     missing_columns: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def records(self) -> Iterator[ParsedRecord]:
+        for item in self.items:
+            if isinstance(item, RecordBlock):
+                yield from item.records()
+            else:
+                yield item
+
+    def close(self) -> None:
+        getattr(self.items, "close", lambda: None)()
 
 
 class Reader:

@@ -14,8 +14,18 @@ from dataclasses import dataclass
 from typing import BinaryIO, Iterator
 
 from govlake.errors import DeliveryError
-from jobs.readers.base import OpenedFile, ParsedRecord, Reader, control_problem, listed, normalise_name, shown_name
-from jobs.readers.text import Line, decoded_lines
+from jobs.readers.base import (
+    CONTROL,
+    OpenedFile,
+    ParsedRecord,
+    Reader,
+    RecordBlock,
+    control_problem,
+    listed,
+    normalise_name,
+    shown_name,
+)
+from jobs.readers.text import Line, LineBlock, decoded_line_blocks
 
 MAX_RECORD_LINES = 1000  # a quoted field longer than this many lines is taken for an unterminated quote
 
@@ -45,14 +55,81 @@ def _open_field(text: str, delimiter: str) -> int:
     return len(next(csv.reader([text], delimiter=delimiter))) - 1
 
 
-def assemble(lines: Iterator[Line], delimiter: str, width_of, max_bytes: int) -> Iterator[_Record]:
+@dataclass
+class _FieldBlock:
+    first: int
+    columns: list  # field index -> that field of every line (pyarrow string arrays)
+    count: int
+
+
+def _plain_fields(block: LineBlock, delimiter: str, width: int) -> _FieldBlock | None:
+    """The block's fields when every line is a plain record: it decodes, holds no quote and no
+    control character, and has the header's number of fields (so no blank line either).
+
+    Anything else returns None and the block is read line by line, which decides the same cases
+    one at a time; this only spares the common case the per-line work. Without quotes, splitting
+    is all there is to parse, and pyarrow's CSV parser does it in C++ straight into Arrow arrays.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if width < 2 or len(delimiter) != 1:
+        return None
+    text = block.clean_text()
+    if text is None or '"' in text or CONTROL.search(text):  # LF joins the lines: not a control character here
+        return None
+    names = [f"f{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:  # a line with another number of fields
+        return None
+    if table.num_rows != len(block.raws):  # a blank line was skipped: read the block line by line
+        return None
+    return _FieldBlock(block.first, [c.combine_chunks() for c in table.columns], table.num_rows)
+
+
+MIN_BULK_LINES = 256  # a block that is not all plain is halved until its parts are this small
+
+
+def assemble(blocks: Iterator[LineBlock], delimiter: str, width_of, max_bytes: int) -> Iterator[_Record | _FieldBlock]:
     """Records from lines. ``width_of()`` is the header's field count once known (None before)."""
     pushed: deque[Line] = deque()
+    waiting: deque[LineBlock] = deque()  # halves of a block that was not all plain, in file order
+
+    def next_block() -> LineBlock | None:
+        return waiting.popleft() if waiting else next(blocks, None)
 
     def next_line() -> Line | None:
-        return pushed.popleft() if pushed else next(lines, None)
+        while not pushed:
+            block = next_block()
+            if block is None:
+                return None
+            pushed.extend(block.lines())
+        return pushed.popleft()
 
-    while (line := next_line()) is not None:
+    while True:
+        if not pushed:  # between records: a whole block of plain lines can be taken at once
+            block = next_block()
+            if block is None:
+                return
+            width = width_of()
+            plain = _plain_fields(block, delimiter, width) if width is not None else None
+            if plain is not None:
+                yield plain
+                continue
+            if width is not None and len(block.raws) >= 2 * MIN_BULK_LINES:
+                # One awkward line should not cost the whole block its bulk reading.
+                waiting.extendleft(reversed(block.halves()))
+                continue
+            pushed.extend(block.lines())
+            if not pushed:
+                continue
+        line = pushed.popleft()
         if line.too_long:
             yield _Record(line.number, line.number, None, [line], too_long=True)
             continue
@@ -89,9 +166,9 @@ class CsvReader(Reader):
 
     def open(self, stream: BinaryIO, name: str) -> OpenedFile:
         s = self.settings
-        decoding, lines = decoded_lines(stream, s.encoding, name, s.max_record_bytes)
+        decoding, blocks = decoded_line_blocks(stream, s.encoding, name, s.max_record_bytes)
         header: list[str] | None = None
-        records = assemble(lines, s.delimiter, lambda: len(header) if header is not None else None,
+        records = assemble(blocks, s.delimiter, lambda: len(header) if header is not None else None,
                            s.max_record_bytes)
         for first in records:
             if first.fields is not None and not (len(first.fields) == 1 and not first.fields[0].strip()):
@@ -108,7 +185,7 @@ class CsvReader(Reader):
         positions, extra, missing, notes = self._map_header(header, name, first.start)
         opened = OpenedFile(name, decoding, iter(()), extra_columns=extra, missing_columns=missing,
                             notes=decoding.notes + notes)
-        opened.records = self._records(records, header, positions)
+        opened.items = self._records(records, header, positions)
         return opened
 
     def _map_header(self, header: list[str], name: str, line: int):
@@ -163,11 +240,16 @@ class CsvReader(Reader):
             notes.append(f"{len(unknown)} column(s) not in the contract, kept only in the delivered file")
         return positions, extra, missing, notes
 
-    def _records(self, records: Iterator[_Record], header: list[str], positions: dict[str, int]):
+    def _records(self, records: Iterator[_Record | _FieldBlock], header: list[str], positions: dict[str, int]):
         s = self.settings
         width = len(header)
         by_index = {i: c for c, i in positions.items()}
         for rec in records:
+            if isinstance(rec, _FieldBlock):
+                yield RecordBlock(rec.first, rec.count,
+                                  {c.name: rec.columns[positions[c.name]] if c.name in positions else None
+                                   for c in s.columns})
+                continue
             line = rec.start
             raw = "\n".join(p.text for p in rec.lines if p.text is not None)
             if rec.too_long:

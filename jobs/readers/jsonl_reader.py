@@ -46,7 +46,7 @@ class JsonLinesReader(Reader):
             raise DeliveryError(f"{name}: empty file: no JSON lines to read")
         decoding, lines = decoded_lines(stream, s.encoding, name, s.max_record_bytes, head=head)
         opened = OpenedFile(name, decoding, iter(()), notes=list(decoding.notes))
-        opened.records = self._records(lines, opened)
+        opened.items = self._records(lines, opened)
         return opened
 
     def _records(self, lines: Iterator[Line], opened: OpenedFile) -> Iterator[ParsedRecord]:

@@ -155,36 +155,85 @@ def _transcoded(chunks: Iterator[bytes], encoding: str) -> Iterator[bytes]:
         yield tail.encode("utf-8", errors="surrogatepass")
 
 
-def split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[bytes | None]:
-    """Raw lines without their terminators (CRLF, LF or CR); None for a line over ``max_bytes``."""
+def split_line_batches(chunks: Iterator[bytes], max_bytes: int) -> Iterator[list[bytes | None]]:
+    """Raw lines without their terminators (CRLF, LF or CR), a chunk's worth at a time; None
+    for a line over ``max_bytes``. Splitting is ``bytes.splitlines`` (the same three
+    terminators), so the per-line cost stays in C."""
     pending = b""
     skipping = False  # inside a line already reported as too long
     for chunk in chunks:
         data = pending + chunk if pending else chunk
-        pos = 0
         # A CR at the very end may be the first half of CRLF: decide when more data comes.
         end = len(data) - 1 if data.endswith(b"\r") else len(data)
-        for m in _EOL.finditer(data, 0, end):
-            if skipping:
+        cut = max(data.rfind(b"\n", 0, end), data.rfind(b"\r", 0, end))
+        if cut >= 0:
+            lines: list[bytes | None] = data[: cut + 1].splitlines()
+            if skipping:  # the rest of the over-long line
                 skipping = False
-                yield None
-            else:
-                yield data[pos:m.start()]
-            pos = m.end()
-        pending = data[pos:]
+                lines[0] = None
+            yield lines
+            pending = data[cut + 1:]
+        else:
+            pending = data
         if len(pending) > max_bytes:
-            if not skipping:
-                skipping = True
+            skipping = True
             pending = pending[-1:] if pending.endswith(b"\r") else b""
     if skipping:
-        yield None
+        yield [None]
     elif pending:
-        yield pending[:-1] if pending.endswith(b"\r") else pending
+        yield [pending[:-1] if pending.endswith(b"\r") else pending]
 
 
-def decoded_lines(stream: BinaryIO, declared: str, name: str, max_bytes: int,
-                  head: bytes | None = None) -> tuple[Decoding, Iterator[Line]]:
-    """Detect the encoding from the first bytes, then number and decode every line."""
+def split_lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[bytes | None]:
+    """Raw lines without their terminators (CRLF, LF or CR); None for a line over ``max_bytes``."""
+    for lines in split_line_batches(chunks, max_bytes):
+        yield from lines
+
+
+@dataclass
+class LineBlock:
+    """Consecutive physical lines, still as bytes: numbered and decoded only when needed."""
+
+    first: int  # the number of the first line
+    raws: list[bytes | None]
+    codec: str
+    transcoded: bool  # decoded from UTF-8 that was transcoded from UTF-16/32 (U+FFFD marks bad bytes)
+
+    def lines(self) -> list[Line]:
+        out = []
+        codec, transcoded = self.codec, self.transcoded
+        for number, raw in enumerate(self.raws, start=self.first):
+            if raw is None:
+                out.append(Line(number, None))
+                continue
+            try:
+                text = raw.decode(codec)
+                out.append(Line(number, text, transcoded and "\ufffd" in text))
+            except UnicodeDecodeError:
+                out.append(Line(number, raw.decode(codec, errors="replace"), True))
+        return out
+
+    def halves(self) -> tuple[LineBlock, LineBlock]:
+        h = len(self.raws) // 2
+        return (LineBlock(self.first, self.raws[:h], self.codec, self.transcoded),
+                LineBlock(self.first + h, self.raws[h:], self.codec, self.transcoded))
+
+    def clean_text(self) -> str | None:
+        """The block's lines joined by LF when all decode cleanly and none is over-long; else None."""
+        if None in self.raws:
+            return None
+        try:
+            text = b"\n".join(self.raws).decode(self.codec)  # type: ignore[arg-type]
+        except UnicodeDecodeError:
+            return None
+        if self.transcoded and "\ufffd" in text:
+            return None
+        return text
+
+
+def decoded_line_blocks(stream: BinaryIO, declared: str, name: str, max_bytes: int,
+                        head: bytes | None = None) -> tuple[Decoding, Iterator[LineBlock]]:
+    """Detect the encoding from the first bytes, then the file's lines in numbered blocks."""
     first = head if head is not None else stream.read(PROBE)
     decoding = detect(first, declared, name)
     if decoding.bom:
@@ -195,15 +244,22 @@ def decoded_lines(stream: BinaryIO, declared: str, name: str, max_bytes: int,
         chunks, codec = _transcoded(chunks, codec), "utf-8"
     transcoded = codec != decoding.encoding
 
+    def blocks() -> Iterator[LineBlock]:
+        number = 1
+        for raws in split_line_batches(chunks, max_bytes):
+            yield LineBlock(number, raws, codec, transcoded)
+            number += len(raws)
+
+    return decoding, blocks()
+
+
+def decoded_lines(stream: BinaryIO, declared: str, name: str, max_bytes: int,
+                  head: bytes | None = None) -> tuple[Decoding, Iterator[Line]]:
+    """Detect the encoding from the first bytes, then number and decode every line."""
+    decoding, blocks = decoded_line_blocks(stream, declared, name, max_bytes, head)
+
     def lines() -> Iterator[Line]:
-        for number, raw in enumerate(split_lines(chunks, max_bytes), start=1):
-            if raw is None:
-                yield Line(number, None)
-                continue
-            try:
-                text = raw.decode(codec)
-                yield Line(number, text, transcoded and "\ufffd" in text)
-            except UnicodeDecodeError:
-                yield Line(number, raw.decode(codec, errors="replace"), True)
+        for block in blocks:
+            yield from block.lines()
 
     return decoding, lines()
