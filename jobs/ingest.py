@@ -221,15 +221,14 @@ def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[s
                         opened = open_delivered(raw_stream if info["member"] else hashing, info["path"], settings,
                                                 info["member"])
                         for item in opened.items:
-                            if isinstance(item, RecordBlock):
+                            if isinstance(item, RecordBlock):  # good rows in bulk, already Arrow arrays
                                 count += item.count
                                 if rows["_source_row"]:
                                     yield flush()
                                 yield block_batch(item)
                                 continue
-                            else:
-                                count += 1
-                                emit(item.values, item.line, item.problem, item.raw)
+                            count += 1
+                            emit(item.values, item.line, item.problem, item.raw)
                             if len(rows["_source_row"]) >= ROWS_PER_ARROW_BATCH:
                                 yield flush()
                         if not info["member"]:
