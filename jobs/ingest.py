@@ -162,11 +162,17 @@ class _Hashing:
             pass
 
 
-def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[str, str | None]):
+FILE_CHANGED = "the file changed while it was being ingested"
+
+
+def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[str, str | None],
+                 checked: dict[str, str] | None = None):
     """The executor-side parser: a closure over small, picklable settings.
 
     For every file it yields its records and then one control row (``_control``) with what the
     driver must check: the digest of the bytes read, the encoding, drift, or a file-level error.
+    With ``checked`` (label -> SHA-256 the driver already accepted), a file whose bytes now hash
+    differently fails the task instead, so a second pass can never write rows that were not checked.
     """
     columns = settings.column_names
     out_names = [*columns, "_source_file", "_source_row", "_error", "_raw", "_control"]
@@ -238,6 +244,9 @@ def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[s
                                "extra": opened.extra_columns, "missing": opened.missing_columns}
                 except DeliveryError as exc:
                     control = {"error": str(exc), "rows": count}
+                if checked is not None and control.get("sha256") != checked.get(label):
+                    raise DeliveryError(f"{label}: {FILE_CHANGED} (its SHA-256 digest differs from the one checked "
+                                        "moments before); deliver it again")
                 emit(None, None, None, None, json.dumps(control, ensure_ascii=False))
                 yield flush()
 
@@ -285,6 +294,41 @@ def _typed(col: Column):
     return F.coalesce(*[F.try_to_timestamp(plain, F.lit(f)) for f in fmts]).cast("timestamp_ntz")
 
 
+def _staged(contract: Contract, parsed, batch_id: str, now: str):
+    """Parsed text -> typed columns, lineage, and for a bad row its reason and delivered values."""
+    from pyspark.sql import functions as F
+
+    checks = []
+    typed_cols = []
+    for col in contract.columns:
+        typed = _typed(col)
+        typed_cols.append(typed.alias(col.name))
+        present = _text(col).isNotNull()
+        checks.append(F.when(present & typed.isNull(), F.lit(f"column {col.name}: not a valid {col.type}")))
+        if not col.nullable:
+            checks.append(F.when(~present, F.lit(f"column {col.name}: required value is missing")))
+    # The first failing check decides whether a row is bad; the list of all of them is built for bad rows only.
+    cell_problem = F.coalesce(*checks)
+    cell_errors = F.concat_ws("; ", F.array_compact(F.array(*checks)))
+    where = F.concat(F.col("_source_file"), F.lit(": line "), F.col("_source_row").cast("string"), F.lit(": "))
+    return parsed.select(
+        *typed_cols,
+        F.lit(batch_id).alias("_batch_id"),
+        F.col("_source_file"),
+        F.col("_source_row"),
+        F.lit(now).cast("timestamp").alias("_ingest_time"),
+        F.when(F.col("_error").isNotNull(), F.concat(F.col("_source_file"), F.lit(": "), F.col("_error")))
+        .when(cell_problem.isNotNull(), F.concat(where, cell_errors)).alias("_reason"),
+        # What was delivered, kept for the data engineer in quarantine only: built for bad rows alone.
+        F.when(F.col("_error").isNotNull(), F.col("_raw"))
+        .when(cell_problem.isNotNull(), F.to_json(F.struct(*[F.col(c) for c in contract.column_names])))
+        .alias("_raw"),
+        F.col("_control"),
+        # Filtering on this, not on the reason, spares good rows the building of a reason.
+        (F.col("_error").isNull() & F.col("_control").isNull() & cell_problem.isNull()).alias("_ok"),
+    )
+
+
 def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest) -> str | None:
     """Parse and type one registered delivery. Returns the reason when the delivery is refused."""
     from pyspark.sql import functions as F
@@ -300,66 +344,54 @@ def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest)
            StructField("_error", StringType()), StructField("_raw", StringType()),
            StructField("_control", StringType())])
     files_df = spark.createDataFrame([(f["label"],) for f in files], "label string").repartition(max(1, len(files)))
-    parsed = files_df.mapInArrow(_parse_files(settings, files, lake.handle()), parsed_schema)
 
-    checks = []
-    typed_cols = []
-    for col in contract.columns:
-        typed = _typed(col)
-        typed_cols.append(typed.alias(col.name))
-        present = _text(col).isNotNull()
-        checks.append(F.when(present & typed.isNull(), F.lit(f"column {col.name}: not a valid {col.type}")))
-        if not col.nullable:
-            checks.append(F.when(~present, F.lit(f"column {col.name}: required value is missing")))
-    cell_errors = F.concat_ws("; ", F.array_compact(F.array(*checks)))
+    def staged(checked: dict[str, str] | None = None):
+        parsed = files_df.mapInArrow(_parse_files(settings, files, lake.handle(), checked), parsed_schema)
+        return _staged(contract, parsed, batch_id, now)
+
     now = utcnow()
-    typed = parsed.select(
-        *typed_cols,
-        F.lit(batch_id).alias("_batch_id"),
-        F.col("_source_file"),
-        F.col("_source_row"),
-        F.lit(now).cast("timestamp").alias("_ingest_time"),
-        F.when(F.col("_error").isNotNull(), F.concat(F.col("_source_file"), F.lit(": "), F.col("_error")))
-        .when(cell_errors != "", F.concat(F.col("_source_file"), F.lit(": line "), F.col("_source_row").cast("string"),
-                                          F.lit(": "), cell_errors))
-        .alias("_reason"),
-        F.col("_raw"),
-        F.col("_error"),
-        F.col("_control"),
-    )
-    # The delivered values of a bad row are kept for the data engineer (in quarantine only); a
-    # good row never needs them, so the JSON is built for bad rows alone.
-    staged = typed.select(
-        *contract.column_names, *LINEAGE_COLUMNS, "_reason", "_control",
-        F.when(F.col("_error").isNotNull(), F.col("_raw"))
-        .when(F.col("_reason").isNotNull(), F.to_json(F.struct(*[F.col(c) for c in contract.column_names])))
-        .alias("_raw"),
-    ).persist()
+    # Two passes, neither of them cached in full: the first keeps only what is exceptional (bad
+    # rows and one control row per file, a handful), the second writes the good rows. Caching
+    # every row to serve both cost more than parsing twice.
+    exceptional = staged().where(~F.col("_ok")).persist()
     try:
         controls = {r["_source_file"]: json.loads(r["_control"])
-                    for r in staged.where(F.col("_control").isNotNull()).select("_source_file", "_control").collect()}
+                    for r in exceptional.where(F.col("_control").isNotNull()).select("_source_file", "_control")
+                    .collect()}
         problem = _file_problems(manifest, controls)
         if problem:
             _refuse_batch(lake, manifest, problem)
             return problem
-        rows = staged.where(F.col("_control").isNull())
-        good = rows.where(F.col("_reason").isNull()).select(*contract.column_names, *LINEAGE_COLUMNS)
-        bad = rows.where(F.col("_reason").isNotNull()).select(
+        bad = exceptional.where(F.col("_control").isNull()).select(
             "_batch_id", "_source_file", "_source_row", F.lit("ingest").alias("_stage"), "_reason", "_raw")
         # Replace, never duplicate: drop this batch wherever an earlier, killed run put it.
         for date_dir in lake.list_dirs(paths.raw_dataset(ds)):
             lake.delete_dir(f"{date_dir}/batch_id={batch_id}")
         quarantine_rel = paths.quarantine_rows(ds, batch_id, "ingest")
-        good.write.mode("overwrite").parquet(lake.spark_uri(manifest.raw_path))
         bad.write.mode("overwrite").parquet(lake.spark_uri(quarantine_rel))
-        failpoint("ingest.written")
-        counts = rows.groupBy(F.col("_reason").isNull().alias("ok")).count().collect()
-        n_good = sum(r["count"] for r in counts if r["ok"])
-        n_bad = sum(r["count"] for r in counts if not r["ok"])
+        n_bad = bad.count()
         reasons = [r["_reason"] for r in bad.select("_reason", "_source_file", "_source_row")
                    .orderBy("_source_file", "_source_row").limit(MAX_REASONS_IN_MANIFEST).collect()]
     finally:
-        staged.unpersist()
+        exceptional.unpersist()
+    good = staged({f.label: f.sha256 for f in manifest.files}).where(F.col("_ok")).select(
+        *contract.column_names, *LINEAGE_COLUMNS)
+    try:
+        good.write.mode("overwrite").parquet(lake.spark_uri(manifest.raw_path))
+    except Exception as exc:
+        if FILE_CHANGED not in str(exc):
+            raise
+        lake.delete_dir(manifest.raw_path)
+        problem = next(f"{f.label}: {FILE_CHANGED}; deliver it again" for f in manifest.files
+                       if f"{f.label}: {FILE_CHANGED}" in str(exc))
+        _refuse_batch(lake, manifest, problem)
+        return problem
+    failpoint("ingest.written")
+    n_good = spark.read.parquet(lake.spark_uri(manifest.raw_path)).count()  # from the Parquet footers
+    delivered = sum(c["rows"] for c in controls.values())
+    if n_good + n_bad != delivered:
+        raise RuntimeError(f"{ds} batch {batch_id}: {delivered} records read but {n_good} typed and {n_bad} "
+                           "quarantined; the counts must add up")
 
     for reason in reasons[:10]:
         log.warning("quarantined at ingest: %s", reason)
