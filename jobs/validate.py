@@ -154,6 +154,64 @@ def render_data_docs(sanitised: dict) -> str:
     return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
 
 
+def _frame_for_suite(df, suite_doc: dict, contract: Contract):
+    """The batch as GX gets it: the columns the suite names and the row key, cached once.
+
+    GX runs a Spark job per metric it cannot bundle. A uniqueness check is a window over the
+    column, and GX evaluates it in up to four jobs; partitioned and sorted by that column once,
+    in the cache, each of them reuses the order instead of shuffling the batch again.
+    """
+    expectations = suite_doc.get("expectations", [])
+    referenced: set[str] = set()
+    whole = False
+    for e in expectations:
+        if e["type"].startswith("expect_table_column"):  # the table's shape: every column matters
+            whole = True
+        for value in e.get("kwargs", {}).values():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and item in contract.column_names:
+                    referenced.add(item)
+    frame = df if whole else df.select(*[c for c in df.columns if c in referenced], *ROW_KEY)
+    unique = [e["kwargs"]["column"] for e in expectations
+              if e["type"] == "expect_column_values_to_be_unique" and "column" in e.get("kwargs", {})]
+    if unique:
+        frame = frame.repartition(settings().spark_shuffle_partitions, unique[0]).sortWithinPartitions(unique[0])
+    return frame.persist()
+
+
+def _config_key(config: dict) -> str:
+    kwargs = {k: v for k, v in config["kwargs"].items() if k != "batch_id"}
+    return json.dumps([config["type"], kwargs], sort_keys=True, default=str)
+
+
+def _run_suite(context, batch, suite_doc: dict) -> list[dict]:
+    """Every expectation's result; the failing rows' keys only for expectations that failed.
+
+    Asking GX for every unexpected row of every expectation costs a Spark job or two per
+    expectation, most of them for expectations that pass anyway (a ``mostly`` check still lists
+    its misses). So the suite runs once for verdicts and counts (aggregates GX bundles into one
+    job), and again, in full, only for the row-level expectations that failed: those rows go
+    to quarantine. GX decides both times.
+    """
+    summary = batch.validate(context.suites.add(build_suite(suite_doc)), result_format={
+        "result_format": "BASIC", "partial_unexpected_count": 0, "return_unexpected_index_query": False,
+    }).to_json_dict()["results"]
+    needs_rows = {_config_key(r["expectation_config"]) for r in summary
+                  if not r["success"] and (r.get("result") or {}).get("unexpected_count")
+                  and r["expectation_config"].get("meta", {}).get("on_failure", "quarantine_rows") == "quarantine_rows"}
+    if not needs_rows:
+        return summary
+    rows_doc = {**suite_doc, "name": f"{suite_doc['name']}.failing_rows",
+                "expectations": [e for e in suite_doc["expectations"]
+                                 if _config_key({"type": e["type"], "kwargs": e.get("kwargs", {})}) in needs_rows]}
+    detailed = batch.validate(context.suites.add(build_suite(rows_doc)), result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY),
+        "partial_unexpected_count": 0, "return_unexpected_index_query": False,
+    }).to_json_dict()["results"]
+    by_key = {_config_key(r["expectation_config"]): r for r in detailed}
+    return [by_key.get(_config_key(r["expectation_config"]), r) for r in summary]
+
+
 def validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     """Run the suite on one batch. A failed critical expectation rejects it (CheckFailed)."""
     with dataset_lock(lake, contract.dataset, f"validate {ref.batch_id}"):
@@ -171,15 +229,15 @@ def _validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
 
     context = _gx_context()
     asset = context.data_sources.add_spark("lake").add_dataframe_asset(ds)
-    batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(batch_parameters={"dataframe": df})
-    suite = context.suites.add(build_suite(suite_doc))
-    raw_result = batch.validate(suite, result_format={
-        "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY),
-        "partial_unexpected_count": 0, "return_unexpected_index_query": False,
-    }).to_json_dict()
+    checked = _frame_for_suite(df, suite_doc, contract)
+    try:
+        batch = asset.add_batch_definition_whole_dataframe("batch").get_batch(batch_parameters={"dataframe": checked})
+        raw_results = _run_suite(context, batch, suite_doc)
+    finally:
+        checked.unpersist()
 
     results, failing, critical, warnings = [], {}, [], []
-    for res in raw_result["results"]:
+    for res in raw_results:
         clean, rows = sanitise_result(res, contract)
         results.append(clean)
         if clean["success"]:
@@ -193,7 +251,7 @@ def _validate(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
             critical.append(label)
         else:
             warnings.append(label)
-    del raw_result  # it holds raw values; nothing below may use it
+    del raw_results  # they hold raw values; nothing below may use them
 
     report_rel = paths.validation_report(ds, batch_id)
     docs_rel = paths.validation_report(ds, batch_id, "html")
