@@ -180,60 +180,58 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     if manifest.rows_quarantined_validate and lake.exists(rejected_rel):
         rejected = spark.read.parquet(lake.spark_uri(rejected_rel)).select("_source_file", "_source_row")
         base = base.join(F.broadcast(rejected), ["_source_file", "_source_row"], "left_anti")
-    base = base.persist()
-    try:
-        rows_in = base.count()
+    # Not cached: every pass reads only the Parquet columns it needs, which costs less than
+    # caching every column of the batch.
+    rows_in = base.count()
 
-        # 1. Discovery on a sample; the sampled values stay in this function's memory only.
-        sample = [r.asDict() for r in base.select(*contract.column_names).limit(contract.discovery.sample_rows).collect()]
-        policy = contract.discovery
-        report["discovery"] = discover(_roles(contract), sample,
-                                       DiscoveryPolicy(policy.threshold, policy.min_fraction, policy.on_undeclared))
-        del sample
-        undeclared = report["discovery"]["undeclared"]
-        for u in undeclared:
-            log.warning("%s: column %s holds undeclared personal data (%s in %.0f%% of sampled cells)", ds,
-                        u["column"], ", ".join(u["entities"]), 100 * u["fraction"])
-        if undeclared and contract.discovery.on_undeclared == "block":
-            _block(lake, manifest, report, report_rel, "undeclared personal data in column(s) " +
-                   ", ".join(f"{u['column']} ({', '.join(u['entities'])})" for u in undeclared) +
-                   f"; declare them in {contract.path.name} or list them in discovery.ignore_columns")
+    # 1. Discovery on a sample; the sampled values stay in this function's memory only.
+    sample = [r.asDict() for r in base.select(*contract.column_names).limit(contract.discovery.sample_rows).collect()]
+    policy = contract.discovery
+    report["discovery"] = discover(_roles(contract), sample,
+                                   DiscoveryPolicy(policy.threshold, policy.min_fraction, policy.on_undeclared))
+    del sample
+    undeclared = report["discovery"]["undeclared"]
+    for u in undeclared:
+        log.warning("%s: column %s holds undeclared personal data (%s in %.0f%% of sampled cells)", ds,
+                    u["column"], ", ".join(u["entities"]), 100 * u["fraction"])
+    if undeclared and contract.discovery.on_undeclared == "block":
+        _block(lake, manifest, report, report_rel, "undeclared personal data in column(s) " +
+               ", ".join(f"{u['column']} ({', '.join(u['entities'])})" for u in undeclared) +
+               f"; declare them in {contract.path.name} or list them in discovery.ignore_columns")
 
-        # 2. Re-identification risk gate (on the quasi-identifiers, before anything is written).
-        overrides, report["risk"] = risk_gate(contract, base, ctx)
-        if not report["risk"]["passed"]:
-            r = report["risk"]
-            _block(lake, manifest, report, report_rel,
-                   f"re-identification risk: k={r['after']['k']} (need {r['k_required']})"
-                   + (f", l={r['after']['l']} (need {r['l_required']})" if r["l_required"] else "")
-                   + f" over {', '.join(r['quasi_identifiers'])} after {len(r['steps'])} generalisation step(s); "
-                   f"suppressing {r['after']['rows_below_k']} rows would exceed {r['max_suppression']:.0%}")
+    # 2. Re-identification risk gate (on the quasi-identifiers, before anything is written).
+    overrides, report["risk"] = risk_gate(contract, base, ctx)
+    if not report["risk"]["passed"]:
+        r = report["risk"]
+        _block(lake, manifest, report, report_rel,
+               f"re-identification risk: k={r['after']['k']} (need {r['k_required']})"
+               + (f", l={r['after']['l']} (need {r['l_required']})" if r["l_required"] else "")
+               + f" over {', '.join(r['quasi_identifiers'])} after {len(r['steps'])} generalisation step(s); "
+               f"suppressing {r['after']['rows_below_k']} rows would exceed {r['max_suppression']:.0%}")
 
-        # 3. Masking: free text on the executors, declared columns as Spark expressions.
-        df = base
-        if contract.free_text:
-            schema = StructType(list(base.schema.fields)
-                                + [StructField(f"_found__{ft.column}", StringType()) for ft in contract.free_text])
-            df = base.mapInPandas(_free_text_mapper(contract, ctx), schema)
-        found_cols = [f"_found__{ft.column}" for ft in contract.free_text]
-        masked = df.select(*[_column_expr(contract, c, overrides, ctx) for c in contract.column_names],
-                           *LINEAGE_COLUMNS, *found_cols)
-        if report["risk"]["suppress"]:
-            qis, sensitive = list(contract.quasi_identifiers), list(contract.risk.sensitive)
-            masked = (with_class_stats(masked, qis, sensitive).where(_class_ok(contract.risk))
-                      .drop("_class_size", "_class_l"))
-        work_rel = paths.work_batch(ds, batch_id)
-        masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
-        written = spark.read.parquet(lake.spark_uri(work_rel))
-        failpoint("mask.written")
+    # 3. Masking: free text on the executors, declared columns as Spark expressions.
+    df = base
+    if contract.free_text:
+        schema = StructType(list(base.schema.fields)
+                            + [StructField(f"_found__{ft.column}", StringType()) for ft in contract.free_text])
+        df = base.mapInPandas(_free_text_mapper(contract, ctx), schema)
+    found_cols = [f"_found__{ft.column}" for ft in contract.free_text]
+    masked = df.select(*[_column_expr(contract, c, overrides, ctx) for c in contract.column_names],
+                       *LINEAGE_COLUMNS, *found_cols)
+    if report["risk"]["suppress"]:
+        qis, sensitive = list(contract.quasi_identifiers), list(contract.risk.sensitive)
+        masked = (with_class_stats(masked, qis, sensitive).where(_class_ok(contract.risk))
+                  .drop("_class_size", "_class_l"))
+    work_rel = paths.work_batch(ds, batch_id)
+    masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
+    written = spark.read.parquet(lake.spark_uri(work_rel))
+    failpoint("mask.written")
 
-        # 4. Verification of what was written.
-        declared = [(c.name, *overrides.get(c.name, (c.personal.operator, c.personal.params)))
-                    for c in contract.personal_columns]
-        report["verification"] = verify(written, declared, contract.free_text_columns, contract.discovery.threshold)
-        report.update(_masking_summary(contract, written, overrides, ctx, rows_in, report))
-    finally:
-        base.unpersist()
+    # 4. Verification of what was written.
+    declared = [(c.name, *overrides.get(c.name, (c.personal.operator, c.personal.params)))
+                for c in contract.personal_columns]
+    report["verification"] = verify(written, declared, contract.free_text_columns, contract.discovery.threshold)
+    report.update(_masking_summary(contract, written, overrides, ctx, rows_in, report))
 
     html_rel = paths.masking_report(ds, batch_id, "html")
     manifest.work_path = work_rel
