@@ -35,7 +35,8 @@ def _free_text_rescan(columns: list[str], threshold: float):
     return rescan
 
 
-def verify(masked, declared: list[tuple[str, str, dict]], free_text_columns: list[str], threshold: float) -> dict:
+def verify(masked, declared: list[tuple[str, str, dict]], free_text_columns: list[str], threshold: float,
+           partitions: int = 4) -> dict:
     """Check a masked batch: ``declared`` is (column, operator, params) for every declared column."""
     from pyspark.sql import functions as F
 
@@ -55,7 +56,8 @@ def verify(masked, declared: list[tuple[str, str, dict]], free_text_columns: lis
     free_text = {}
     if free_text_columns:
         cols = list(free_text_columns)
-        found = masked.select(*cols).mapInPandas(_free_text_rescan(cols, threshold),
+        # Spread over every core: analysing a cell costs milliseconds, a shuffle of text columns far less.
+        found = masked.select(*cols).repartition(partitions).mapInPandas(_free_text_rescan(cols, threshold),
                                                  "column string, entity string, n long")
         for r in found.groupBy("column", "entity").agg(F.sum("n").alias("n")).collect():
             free_text.setdefault(r["column"], {})[r["entity"]] = int(r["n"])
