@@ -96,7 +96,7 @@ def presidio_engines():
     from presidio_analyzer.nlp_engine import NlpEngineProvider
     from presidio_anonymizer import BatchAnonymizerEngine
 
-    from masking.text import NER_MODEL
+    from masking.models import NER_MODEL  # not masking.text: that would load govlake's recognizers first
 
     _offline_tldextract()
     nlp = NlpEngineProvider(nlp_configuration={

