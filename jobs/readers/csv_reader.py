@@ -78,6 +78,8 @@ def _plain_fields(block: LineBlock, delimiter: str, width: int) -> _FieldBlock |
     text = block.clean_text()
     if text is None or '"' in text or CONTROL.search(text):  # LF joins the lines: not a control character here
         return None
+    if text.startswith("\ufeff"):  # pyarrow would drop it as a byte-order mark; line by line keeps it
+        return None
     names = [f"f{i}" for i in range(width)]
     try:
         table = pacsv.read_csv(

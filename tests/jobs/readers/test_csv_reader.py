@@ -57,3 +57,12 @@ def test_bulk_reading_gives_what_line_by_line_reading_gives(eol, monkeypatch):
     assert spanning.line == 5_002 and spanning.values["name"] == "张三\nsecond line"
     last = bulk[-1]
     assert last.line == 90_002 and last.values == {"id": "89999", "name": "姓名80", "note": "备注 89999"}
+
+
+def test_a_stray_byte_order_mark_at_a_block_start_is_kept_as_line_by_line_reading_keeps_it():
+    from jobs.readers.text import LineBlock
+
+    raws = ["\ufeff1,张三,a".encode(), "2,李四,b".encode()]
+    block = LineBlock(7, raws, "utf-8", False)
+    assert csv_reader._plain_fields(block, ",", 3) is None  # pyarrow's parser would drop it as a BOM
+    assert csv_reader._plain_fields(LineBlock(7, raws[1:], "utf-8", False), ",", 3) is not None
