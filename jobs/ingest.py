@@ -204,9 +204,8 @@ def _parse_files(settings: ReadSettings, files: list[dict], lake_handle: tuple[s
 
                 def block_batch(block: RecordBlock, label=label) -> pa.RecordBatch:
                     n = block.count
-                    arrays = {c: block.values.get(c) if block.values.get(c) is not None else pa.nulls(n, pa.string())
-                              for c in columns}
-                    arrays["_source_file"] = pa.array([label], pa.string()).take(pa.array([0] * n))
+                    arrays = {c: pa.nulls(n, pa.string()) if (v := block.values.get(c)) is None else v for c in columns}
+                    arrays["_source_file"] = pa.repeat(pa.scalar(label, pa.string()), n)
                     arrays["_source_row"] = pa.array(range(block.first_line, block.first_line + n), pa.int64())
                     for name in ("_error", "_raw", "_control"):
                         arrays[name] = pa.nulls(n, pa.string())
@@ -344,12 +343,12 @@ def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest)
            StructField("_error", StringType()), StructField("_raw", StringType()),
            StructField("_control", StringType())])
     files_df = spark.createDataFrame([(f["label"],) for f in files], "label string").repartition(max(1, len(files)))
+    now = utcnow()
 
     def staged(checked: dict[str, str] | None = None):
         parsed = files_df.mapInArrow(_parse_files(settings, files, lake.handle(), checked), parsed_schema)
         return _staged(contract, parsed, batch_id, now)
 
-    now = utcnow()
     # Two passes, neither of them cached in full: the first keeps only what is exceptional (bad
     # rows and one control row per file, a handful), the second writes the good rows. Caching
     # every row to serve both cost more than parsing twice.
@@ -381,9 +380,11 @@ def ingest_batch(contract: Contract, lake: Lake, spark, manifest: BatchManifest)
     except Exception as exc:
         if FILE_CHANGED not in str(exc):
             raise
+        # Nothing of a refused delivery stays: neither the good rows nor the quarantined ones.
         lake.delete_dir(manifest.raw_path)
-        problem = next(f"{f.label}: {FILE_CHANGED}; deliver it again" for f in manifest.files
-                       if f"{f.label}: {FILE_CHANGED}" in str(exc))
+        lake.delete_dir(quarantine_rel)
+        problem = next((f"{f.label}: {FILE_CHANGED}; deliver it again" for f in manifest.files
+                        if f"{f.label}: {FILE_CHANGED}" in str(exc)), f"{ds} batch {batch_id}: {FILE_CHANGED}")
         _refuse_batch(lake, manifest, problem)
         return problem
     failpoint("ingest.written")
