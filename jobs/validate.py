@@ -196,14 +196,17 @@ def _run_suite(context, batch, suite_doc: dict) -> list[dict]:
     summary = batch.validate(context.suites.add(build_suite(suite_doc)), result_format={
         "result_format": "BASIC", "partial_unexpected_count": 0, "return_unexpected_index_query": False,
     }).to_json_dict()["results"]
-    needs_rows = {_config_key(r["expectation_config"]) for r in summary
+    needs_rows = [r["expectation_config"] for r in summary
                   if not r["success"] and (r.get("result") or {}).get("unexpected_count")
-                  and r["expectation_config"].get("meta", {}).get("on_failure", "quarantine_rows") == "quarantine_rows"}
+                  and r["expectation_config"].get("meta", {}).get("on_failure", "quarantine_rows") == "quarantine_rows"]
     if not needs_rows:
         return summary
+    # The second suite is built from GX's own record of the failed expectations, so its results
+    # match the first run's by the same normalised configuration.
     rows_doc = {**suite_doc, "name": f"{suite_doc['name']}.failing_rows",
-                "expectations": [e for e in suite_doc["expectations"]
-                                 if _config_key({"type": e["type"], "kwargs": e.get("kwargs", {})}) in needs_rows]}
+                "expectations": [{"type": c["type"], "kwargs": {k: v for k, v in c["kwargs"].items() if k != "batch_id"},
+                                  "meta": c.get("meta", {}), "severity": c.get("severity", "critical")}
+                                 for c in needs_rows]}
     detailed = batch.validate(context.suites.add(build_suite(rows_doc)), result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": list(ROW_KEY),
         "partial_unexpected_count": 0, "return_unexpected_index_query": False,
