@@ -6,7 +6,6 @@ reused for every row a Spark worker sees.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import Counter
 from typing import Iterable
@@ -14,12 +13,10 @@ from typing import Iterable
 from masking.models import NER_MODEL
 from masking.operators import MaskContext, get_operator
 from masking.recognizers import KnownValuesRecognizer, default_recognizers
+from masking.recognizers.en_ner import NAME_START
 
 LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese and English text.
 SCORE_THRESHOLD = 0.5
-# Where an English name could start: the NER findings kept are shaped like one
-# (masking.recognizers.en_ner.ENGLISH_NAME), so a text without such a word needs no NER at all.
-_NAME_START = re.compile(r"[A-Z][A-Za-z'\-]")
 
 _lock = threading.Lock()
 _engines: dict[str, object] = {}
@@ -33,8 +30,9 @@ def _nlp_engine():
         """Runs the English model only on text where it could find a name it is asked for.
 
         Other text (Chinese, or Latin only in lower case, as in most e-mail addresses) gets a
-        blank tokenizer: the model would find nothing that is kept, and it costs more than all
-        the other recognizers together.
+        blank tokenizer: the NER would find nothing that EnglishNerRecognizer keeps, and it costs
+        more than all the other recognizers together. (Such text also gets no English lemmas for
+        Presidio's context enhancer; govlake's recognizers look for context words in the text itself.)
         """
 
         def load(self) -> None:
@@ -42,7 +40,7 @@ def _nlp_engine():
             self._blank = spacy.blank("en")
 
         def process_text(self, text: str, language: str):
-            if _NAME_START.search(text):
+            if NAME_START.search(text):
                 return super().process_text(text, language)
             return self._doc_to_nlp_artifact(self._blank(text), language)
 

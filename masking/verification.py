@@ -36,8 +36,9 @@ def _free_text_rescan(columns: list[str], threshold: float):
 
 
 def verify(masked, declared: list[tuple[str, str, dict]], free_text_columns: list[str], threshold: float,
-           partitions: int = 4) -> dict:
-    """Check a masked batch: ``declared`` is (column, operator, params) for every declared column."""
+           partitions: int) -> dict:
+    """Check a masked batch: ``declared`` is (column, operator, params) for every declared column;
+    ``partitions`` spreads the free-text rescan over the engine's cores."""
     from pyspark.sql import functions as F
 
     columns = []

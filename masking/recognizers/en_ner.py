@@ -6,6 +6,8 @@ from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 # Two or more capitalised words ("John Smith", "Richard Lewis Jr.").
 ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
+# Where such a name can start: a text without one holds no finding this recognizer keeps.
+NAME_START = re.compile(r"[A-Z][A-Za-z'\-]")
 
 
 class EnglishNerRecognizer(SpacyRecognizer):
