@@ -100,4 +100,5 @@ def token(key: DomainKey, entity: str, value: str) -> str:
     return f"pk{key.version}_" + _b32_128(mac[:16])
 
 
-TOKEN_PATTERN = re.compile(r"^pk[0-9A-Za-z]+_[A-Z2-7]{26}$")
+TOKEN_SHAPE = r"pk[0-9A-Za-z]+_[A-Z2-7]{26}"  # what token() returns
+TOKEN_PATTERN = re.compile(f"^{TOKEN_SHAPE}$")

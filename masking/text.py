@@ -6,17 +6,22 @@ reused for every row a Spark worker sees.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from typing import Iterable
 
 from masking.models import NER_MODEL
-from masking.operators import MaskContext, get_operator
+from masking.operators import OPERATORS, MaskContext, get_operator
 from masking.recognizers import KnownValuesRecognizer, default_recognizers
 from masking.recognizers.en_ner import NAME_START
 
 LANGUAGE = "en"  # Presidio's plumbing language; recognizers here handle Chinese and English text.
 SCORE_THRESHOLD = 0.5
+
+# Masked text, analysed again by verification, holds the operators' own output (<PERSON>, tokens):
+# capitals there are no reason to run the English model.
+_OPERATOR_OUTPUT = re.compile("|".join(f"(?:{op.SPAN_PATTERN})" for op in OPERATORS.values() if op.SPAN_PATTERN))
 
 _lock = threading.Lock()
 _engines: dict[str, object] = {}
@@ -27,22 +32,26 @@ def _nlp_engine():
     from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
 
     class MixedScriptNlpEngine(SpacyNlpEngine):
-        """Runs the English model only on text where it could find a name it is asked for.
+        """The English model's entity recognizer alone, and only on text where it could find a name.
 
-        Other text (Chinese, or Latin only in lower case, as in most e-mail addresses) gets a
-        blank tokenizer: the NER would find nothing that EnglishNerRecognizer keeps, and it costs
-        more than all the other recognizers together. (Such text also gets no English lemmas for
-        Presidio's context enhancer; govlake's recognizers look for context words in the text itself.)
+        Of the model's pipes only ``ner`` runs: it has its own token embedding, so its entities are
+        the same as with the whole pipeline, at less than half the cost. The tagger, parser and
+        lemmatizer fed nothing but lemmas to Presidio's context enhancer, which govlake does not use
+        (see WindowContextAnalyzerEngine).
+
+        Text with no capitalised word (Chinese, or Latin only in lower case, as in most e-mail
+        addresses) gets the tokenizer alone: the NER would find nothing EnglishNerRecognizer keeps.
+        Capitals inside the operators' own output do not count: the NER would find nothing there
+        but the output itself.
         """
 
         def load(self) -> None:
-            super().load()
-            self._blank = spacy.blank("en")
+            self.nlp = {model["lang_code"]: spacy.load(model["model_name"], enable=["ner"]) for model in self.models}
 
         def process_text(self, text: str, language: str):
-            if NAME_START.search(text):
-                return super().process_text(text, language)
-            return self._doc_to_nlp_artifact(self._blank(text), language)
+            nlp = self.nlp[language]
+            doc = nlp(text) if NAME_START.search(_OPERATOR_OUTPUT.sub(" ", text)) else nlp.make_doc(text)
+            return self._doc_to_nlp_artifact(doc, language)
 
     ner = NerModelConfiguration(
         model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
@@ -68,8 +77,16 @@ def analyzer():
             registry.add_recognizer(EnglishNerRecognizer(supported_language=LANGUAGE))
             for recognizer in default_recognizers(LANGUAGE):
                 registry.add_recognizer(recognizer)
-            _engines["analyzer"] = AnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(),
-                                                  supported_languages=[LANGUAGE])
+            class WindowContextAnalyzerEngine(AnalyzerEngine):
+                """Context words are weighed by govlake's recognizers themselves, in a window of
+                characters around each match, which works for Chinese text too (ContextPatternRecognizer).
+                Presidio's second pass over spaCy lemmas would only boost the same matches again."""
+
+                def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+                    return raw_results
+
+            _engines["analyzer"] = WindowContextAnalyzerEngine(registry=registry, nlp_engine=_nlp_engine(),
+                                                               supported_languages=[LANGUAGE])
         return _engines["analyzer"]
 
 

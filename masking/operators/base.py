@@ -29,6 +29,9 @@ class Operator:
     needs_key: ClassVar[bool] = False
     PARAMS: ClassVar[dict[str, type | tuple[type, ...]]] = {}
     REQUIRED: ClassVar[tuple[str, ...]] = ()
+    # What ``span`` writes into free text, as a regular expression, when that output has a shape
+    # of its own (``<PERSON>``, a token): a second analysis of masked text can tell it apart.
+    SPAN_PATTERN: ClassVar[str | None] = None
 
     def check_params(self, params: dict) -> list[str]:
         """Problems with a contract's ``params`` for this operator (empty when they are fine)."""

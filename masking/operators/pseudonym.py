@@ -1,5 +1,5 @@
 # No `from __future__ import annotations` here: pandas_udf reads the type hints at run time.
-from masking.keys import token
+from masking.keys import TOKEN_SHAPE, token
 from masking.operators.base import MaskContext, Operator
 
 
@@ -12,6 +12,7 @@ class Pseudonym(Operator):
 
     name = "pseudonym"
     needs_key = True
+    SPAN_PATTERN = TOKEN_SHAPE
 
     def output_type(self, input_type: str, params: dict) -> str:
         return "string"
@@ -36,4 +37,4 @@ class Pseudonym(Operator):
         return token(ctx.key, entity, text)
 
     def verify_pattern(self, params: dict) -> str | None:
-        return r"^pk[0-9A-Za-z]+_[A-Z2-7]{26}$"
+        return f"^{self.SPAN_PATTERN}$"

@@ -8,6 +8,7 @@ class Redact(Operator):
 
     name = "redact"
     PARAMS = {"replacement": str}
+    SPAN_PATTERN = r"<[A-Z][A-Z_]*>"
 
     def output_type(self, input_type: str, params: dict) -> str:
         return "string"

@@ -64,6 +64,9 @@ def _jieba_posseg():
             jieba.initialize()
             for word in DOMAIN_WORDS:
                 jieba.add_word(word, freq=100000, tag="n")
+            from masking.posseg_viterbi import install
+
+            install()  # the same tags, decoded several times faster
             _posseg = jieba.posseg
     return _posseg
 

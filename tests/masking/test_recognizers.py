@@ -1,6 +1,10 @@
 """Table tests for each recognizer: what it must find, and look-alikes it must not."""
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from masking.recognizers import (
     BankCardRecognizer,
@@ -92,6 +96,32 @@ def test_known_values_match_any_spacing():
     text = "司马青衫的电话是137 0000 1111或137-0000-1111"
     found = sorted((r.entity_type, text[r.start:r.end]) for r in rec.analyze(text, []))
     assert found == [("PERSON", "司马青衫"), ("PHONE_NUMBER", "137 0000 1111"), ("PHONE_NUMBER", "137-0000-1111")]
+
+
+def _known_by_regex(values, text):
+    """What KnownValuesRecognizer finds, as the regular expressions it was first written with."""
+    found = []
+    for entity, value in values:
+        digits = re.sub(r"\D", "", value)
+        if len(digits) >= 7 and len(digits) >= len(value) - 2:
+            pattern = r"(?<!\d)" + r"[\s\-]?".join(map(re.escape, digits)) + r"(?!\d)"
+        else:
+            pattern = re.escape(value)
+        found += [(entity, m.start(), m.end()) for m in re.finditer(pattern, text, re.IGNORECASE)]
+    return sorted(found)
+
+
+@settings(max_examples=400, deadline=None)
+@given(digits=st.text("0123", min_size=7, max_size=9), spacer=st.sampled_from(["", " ", "-"]),
+       name=st.sampled_from(["Ab", "中文", "司马青衫"]),
+       text=st.lists(st.sampled_from(list("0123 -\tab中文Ab１") + ["司马青衫"]), max_size=30).map("".join),
+       at=st.integers(0, 30), plant=st.booleans())
+def test_known_values_find_what_the_regular_expressions_found(digits, spacer, name, text, at, plant):
+    if plant:
+        text = text[:at] + digits[:3] + spacer + digits[3:] + text[at:]
+    values = [("PHONE_NUMBER", digits[:3] + spacer + digits[3:]), ("PERSON", name)]
+    found = sorted((r.entity_type, r.start, r.end) for r in KnownValuesRecognizer(values).analyze(text, []))
+    assert found == _known_by_regex(values, text)
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -61,3 +61,32 @@ def test_a_sentence_long_ner_span_does_not_hide_chinese_names(masker):
     assert ("PERSON", "冯健") in found
     out, _ = masker.mask(text)
     assert "冯健" not in out and "jie67" not in out
+
+
+def test_only_the_entity_recognizer_runs_and_finds_what_the_whole_model_finds():
+    import spacy
+
+    from masking.models import NER_MODEL
+    from masking.text import LANGUAGE, analyzer
+
+    engine = analyzer().nlp_engine
+    assert engine.get_nlp(LANGUAGE).pipe_names == ["ner"]
+    whole = spacy.load(NER_MODEL)
+    texts = ["Hello, my name is Thomas Harrison. I live at 广东省深圳市南山区冯街436号18栋914室.",
+             "Caller Sara Wood (mikaylathompson@yahoo.com) reports a broken streetlight in 龙岗区.",
+             "Complaint from Mary-Jane O'Neil: the card was charged twice, order 2026-0042."]
+    for text in texts:
+        assert [(e.start_char, e.end_char, e.label_) for e in engine.process_text(text, LANGUAGE).tokens.ents] == \
+            [(e.start_char, e.end_char, e.label_) for e in whole(text).ents]
+
+
+def test_operator_output_alone_does_not_start_the_english_model(masker):
+    """Verification analyses masked text again: <PERSON> and tokens hold capitals but no name."""
+    from masking.text import LANGUAGE, analyzer
+
+    masked, _ = masker.mask(f"您好，我是王秀英，身份证号{RID}。")
+    assert "<PERSON>" in masked and "pk1_" in masked
+    engine = analyzer().nlp_engine
+    assert not engine.process_text(masked, LANGUAGE).tokens.has_annotation("ENT_IOB")
+    assert engine.process_text(masked + " Call Ann Lee.", LANGUAGE).tokens.has_annotation("ENT_IOB")
+    assert analyze(masked) == []
