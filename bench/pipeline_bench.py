@@ -138,8 +138,8 @@ def govlake_text(texts: list[str], contract) -> float:
     masker = TextMasker(ops, MaskContext(key=domain_key(contract.pseudonym_domain)))
     masker.mask(texts[0], [])  # models loaded before timing, as in a running worker
     start = time.perf_counter()
-    for text in texts:
-        masker.mask(text, [])
+    for _ in masker.mask_many(texts):  # as the mask stage's workers do
+        pass
     return time.perf_counter() - start
 
 

@@ -79,13 +79,12 @@ def _free_text_mapper(contract: Contract, ctx: MaskContext):
 
         maskers = {col: TextMasker(ops, ctx) for col, ops in text_cols.items()}
         for frame in frames:
-            known_rows = list(frame[[c for c, _ in known_cols]].itertuples(index=False)) if known_cols else None
+            known_rows = list(frame[[c for c, _ in known_cols]].itertuples(index=False)) if known_cols else []
+            known = [[(entity, v) for (_, entity), v in zip(known_cols, row) if isinstance(v, str) and v]
+                     for row in known_rows] or None
             for col, masker in maskers.items():
                 masked, found = [], []
-                for i, text in enumerate(frame[col].tolist()):
-                    known = [(entity, v) for (_, entity), v in zip(known_cols, known_rows[i])
-                             if isinstance(v, str) and v] if known_rows is not None else []
-                    out, counts = masker.mask(text, known)
+                for out, counts in masker.mask_many(frame[col].tolist(), known):
                     masked.append(out)
                     found.append(json.dumps(counts) if counts else None)
                 frame[col] = masked

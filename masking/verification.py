@@ -19,15 +19,15 @@ def _free_text_rescan(columns: list[str], threshold: float):
     def rescan(frames: Iterator) -> Iterator:
         import pandas as pd
 
-        from masking.text import analyze
+        from masking.text import analyze_many
 
         counts: Counter = Counter()
         for frame in frames:
             for col in columns:
-                for text in frame[col].tolist():
-                    if isinstance(text, str) and text.strip():
-                        for r in analyze(text, threshold=threshold):
-                            counts[(col, r.entity_type)] += 1
+                texts = (t if isinstance(t, str) and t.strip() else None for t in frame[col].tolist())
+                for results in analyze_many(texts, threshold=threshold):
+                    for r in results:
+                        counts[(col, r.entity_type)] += 1
         if counts:  # an empty frame trips Spark's Arrow conversion: yield nothing instead
             yield pd.DataFrame({"column": [c for c, _ in counts], "entity": [e for _, e in counts],
                                 "n": [int(n) for n in counts.values()]})

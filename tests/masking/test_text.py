@@ -90,3 +90,16 @@ def test_operator_output_alone_does_not_start_the_english_model(masker):
     assert not engine.process_text(masked, LANGUAGE).tokens.has_annotation("ENT_IOB")
     assert engine.process_text(masked + " Call Ann Lee.", LANGUAGE).tokens.has_annotation("ENT_IOB")
     assert analyze(masked) == []
+
+
+def test_many_texts_at_once_give_what_one_at_a_time_gives(masker):
+    from masking.text import analyze_many
+
+    texts = ["Hello, my name is John Smith. Call me on +86 138 1234 5678.", None, "  ", "联系人张伟，电话13812345678",
+             "来电人Zhuge Liang说他的号码是1 3 7 0 0 0 0 1 1 1 1", "", "Caller Ann Lee reports noise in 南山区."]
+    known = [[], [], [], [], [("PERSON", "Zhuge Liang"), ("PHONE_NUMBER", "13700001111")], [], []]
+    one_by_one = [analyze(t, k) for t, k in zip(texts, known)]
+    together = list(analyze_many(texts, known))
+    assert [[(r.entity_type, r.start, r.end, r.score) for r in rs] for rs in together] == \
+        [[(r.entity_type, r.start, r.end, r.score) for r in rs] for rs in one_by_one]
+    assert list(masker.mask_many(texts, known)) == [masker.mask(t, k) for t, k in zip(texts, known)]
