@@ -65,7 +65,7 @@ class PossegViterbi:
             allowed, emit = self._char(ch)
             allowed = allowed & expected or expected or self.all_states
             nxt = sorted(allowed)
-            scores = (v[keep][:, None] + self.trans[np.ix_(prev, nxt)]) + emit[nxt]
+            scores = (v[keep][:, None] + self.trans[prev][:, nxt]) + emit[nxt]
             best = scores.argmax(axis=0)
             v = scores[best, np.arange(len(nxt))]
             came_from.append(dict(zip(nxt, np.asarray(prev)[best].tolist())))
