@@ -192,7 +192,6 @@ def run_size(rows: int, args, spark, rss: PeakRss, engines) -> dict:
     from govlake.contracts import load_contracts
     from govlake.records import load_manifest
     from govlake.storage import lake as open_lake
-    from govlake.synthetic import generate
     from jobs.ingest import ingest
     from jobs.mask import mask
     from jobs.publish import publish
@@ -202,7 +201,9 @@ def run_size(rows: int, args, spark, rss: PeakRss, engines) -> dict:
     os.environ.update(GOVLAKE_LAKE_ROOT=str(home / "lake"))
     lake = open_lake()
     contract = load_contracts()[DATASET]
-    written, gen_s = timed(generate, lake, rows=rows, datasets=[DATASET])
+    # In a child process: the generator holds its rows in memory, and the driver's peak RSS must be
+    # the pipeline's own (a process's RSS does not shrink back after a peak).
+    written, gen_s = timed(_generate_in_child, rows)
     csv_path = Path(lake.local_path(written[DATASET]))
     size_mb = csv_path.stat().st_size / 1e6
     print(f"\n{rows:,} rows: generated {size_mb:.0f} MB of {contract.encoding} CSV in {gen_s:.0f} s", flush=True)
@@ -245,6 +246,21 @@ def run_size(rows: int, args, spark, rss: PeakRss, engines) -> dict:
     if not args.keep:
         shutil.rmtree(home, ignore_errors=True)
     return result
+
+
+def _generate(rows: int) -> dict:
+    from govlake.storage import lake as open_lake
+    from govlake.synthetic import generate
+
+    return generate(open_lake(), rows=rows, datasets=[DATASET])
+
+
+def _generate_in_child(rows: int) -> dict:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(_generate, rows).result()
 
 
 def hotline_texts(n: int) -> list[str]:

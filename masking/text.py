@@ -129,7 +129,8 @@ def analyze_many(texts: Iterable[str | None], known: Iterable[Sequence[tuple[str
     model run over the texts in batches. Lazy: a column is never held twice."""
     texts, present = itertools.tee(texts)
     artifacts = analyzer().nlp_engine.process_batch((t for t in present if t), LANGUAGE)
-    for text, pairs in zip(texts, known if known is not None else itertools.repeat(())):
+    pairs_per_text = zip(texts, known, strict=True) if known is not None else ((t, ()) for t in texts)
+    for text, pairs in pairs_per_text:
         yield _findings(text, list(pairs), threshold, next(artifacts)[1]) if text else []
 
 

@@ -103,3 +103,5 @@ def test_many_texts_at_once_give_what_one_at_a_time_gives(masker):
     assert [[(r.entity_type, r.start, r.end, r.score) for r in rs] for rs in together] == \
         [[(r.entity_type, r.start, r.end, r.score) for r in rs] for rs in one_by_one]
     assert list(masker.mask_many(texts, known)) == [masker.mask(t, k) for t, k in zip(texts, known)]
+    with pytest.raises(ValueError):  # one list of known values per text, never silently fewer
+        list(analyze_many(texts, known[:-1]))
