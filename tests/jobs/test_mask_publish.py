@@ -84,6 +84,16 @@ def test_catalog_and_readers(published):
     assert n == entry.row_count == len(curated(lake, "social_insured"))
 
 
+def test_every_stage_is_timed_in_the_batch_manifest(published):
+    from govlake.records import iter_manifests
+
+    lake, _ = published
+    for ds in ("social_insured", "hotline_tickets"):
+        (manifest,) = iter_manifests(lake, ds)
+        assert set(manifest.timings) >= {"ingest", "validate", "mask", "publish"}
+        assert all(seconds > 0 for seconds in manifest.timings.values()), manifest.timings
+
+
 def test_republish_is_idempotent_and_versions_swap_atomically(published, spark, contracts):
     from jobs.mask import mask
     from jobs.publish import publish
