@@ -61,10 +61,10 @@ def _nlp_engine():
             """(text, artifacts) for each text, in order. The model gets its texts in batches,
             which saves a third of its time: much of it is a fixed cost per call."""
             nlp = self.nlp[language]
-            texts, for_model = itertools.tee(texts)
-            docs = nlp.pipe((t for t in for_model if self.needs_model(t)), batch_size=batch_size)
-            for text in texts:
-                yield text, self._doc_to_nlp_artifact(next(docs) if self.needs_model(text) else nlp.make_doc(text), language)
+            flagged, for_model = itertools.tee((text, self.needs_model(text)) for text in texts)
+            docs = nlp.pipe((text for text, needs in for_model if needs), batch_size=batch_size)
+            for text, needs in flagged:
+                yield text, self._doc_to_nlp_artifact(next(docs) if needs else nlp.make_doc(text), language)
 
     ner = NerModelConfiguration(
         model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
@@ -126,12 +126,17 @@ def analyze(text: str, known: Iterable[tuple[str, str]] = (), threshold: float =
 def analyze_many(texts: Iterable[str | None], known: Iterable[Sequence[tuple[str, str]]] | None = None,
                  threshold: float = SCORE_THRESHOLD) -> Iterator[list]:
     """``analyze`` for each text in turn (``known``: one list of pairs per text), with the English
-    model run over the texts in batches. Lazy: a column is never held twice."""
+    model run over the texts in batches. A cell that is not text, or only blanks, has no findings.
+    Lazy: a column is never held twice."""
     texts, present = itertools.tee(texts)
-    artifacts = analyzer().nlp_engine.process_batch((t for t in present if t), LANGUAGE)
+    artifacts = analyzer().nlp_engine.process_batch((t for t in present if _has_text(t)), LANGUAGE)
     pairs_per_text = zip(texts, known, strict=True) if known is not None else ((t, ()) for t in texts)
     for text, pairs in pairs_per_text:
-        yield _findings(text, list(pairs), threshold, next(artifacts)[1]) if text else []
+        yield _findings(text, list(pairs), threshold, next(artifacts)[1]) if _has_text(text) else []
+
+
+def _has_text(cell) -> bool:
+    return isinstance(cell, str) and bool(cell.strip())
 
 
 def _findings(text: str, known: list[tuple[str, str]], threshold: float, nlp_artifacts) -> list:
@@ -174,11 +179,10 @@ class TextMasker:
                   ) -> Iterator[tuple[str | None, Counter]]:
         """``mask`` for each text in turn, analysed with :func:`analyze_many`."""
         texts, to_analyze = itertools.tee(texts)
-        blank = (t if t is not None and t.strip() else None for t in to_analyze)
-        for text, results in zip(texts, analyze_many(blank, known)):
-            yield (text, Counter()) if text is None or not text.strip() else self._replace(text, results)
+        for text, results in zip(texts, analyze_many(to_analyze, known)):
+            yield self._replace(text, results)
 
-    def _replace(self, text: str, results: list) -> tuple[str, Counter]:
+    def _replace(self, text: str | None, results: list) -> tuple[str | None, Counter]:
         if not results:
             return text, Counter()
         entities = {r.entity_type for r in results}

@@ -24,8 +24,7 @@ def _free_text_rescan(columns: list[str], threshold: float):
         counts: Counter = Counter()
         for frame in frames:
             for col in columns:
-                texts = (t if isinstance(t, str) and t.strip() else None for t in frame[col].tolist())
-                for results in analyze_many(texts, threshold=threshold):
+                for results in analyze_many(frame[col].tolist(), threshold=threshold):
                     for r in results:
                         counts[(col, r.entity_type)] += 1
         if counts:  # an empty frame trips Spark's Arrow conversion: yield nothing instead

@@ -67,4 +67,3 @@ class KnownValuesRecognizer(EntityRecognizer):
                     else:
                         s = squeezed.find(digits, s + 1)
         return results
-
