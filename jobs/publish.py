@@ -107,7 +107,7 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         rel = paths.curated_batch_data(ds, m.batch_id, number)
         df = spark.read.parquet(lake.spark_uri(m.work_path)).select(*contract.column_names, *CURATED_LINEAGE)
         df = erasures.without_erased(df, contract, register)  # an erased subject never comes back
-        df.coalesce(max(1, m.rows_published // 2_000_000)).write.mode("overwrite").parquet(lake.spark_uri(rel))
+        df.coalesce(_files_for(m.rows_published)).write.mode("overwrite").parquet(lake.spark_uri(rel))
         written += [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
     failpoint("publish.data_written")
 
@@ -133,6 +133,11 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
              sum(f.record_count for f in tables.data_files(table)), len(batches), len(written),
              time.monotonic() - started)
     return tables.read_current(lake, ds)
+
+
+def _files_for(rows: int) -> int:
+    """Parquet files for a curated batch or view: one per 2M rows, so every core writes, and few small files."""
+    return max(1, rows // 2_000_000)
 
 
 def write_release(contract: Contract, lake: Lake, number: int, batches: list[BatchManifest], table,
@@ -238,9 +243,9 @@ def view_frame(contract: Contract, view: View, curated):
 def _publish_views(contract: Contract, lake: Lake, spark, table, version: tables.Version) -> list[dict]:
     ds = contract.dataset
     model = AccessModel.load()
-    files = [f.file_path for f in tables.data_files(table)]
-    curated = spark.read.parquet(*[lake.spark_uri(lake.rel(f)) for f in files])
-    rows = sum(f.record_count for f in tables.data_files(table))
+    data_files = tables.data_files(table)
+    curated = spark.read.parquet(*[lake.spark_uri(lake.rel(f.file_path)) for f in data_files])
+    rows = sum(f.record_count for f in data_files)
     out = []
     for view in model.views(ds):
         name = tables.view_name(ds, view.name)
@@ -248,8 +253,8 @@ def _publish_views(contract: Contract, lake: Lake, spark, table, version: tables
         done = tables.current_version(existing)
         if done is None or done.number != version.number:
             rel = paths.view_data(ds, view.name, version.number)
-            # Row-level views as the curated data (a file per 2M rows, written by every core); aggregates in one file.
-            files_wanted = 1 if view.audience.public else max(1, rows // 2_000_000)
+            # Row-level views are laid out as the curated data; aggregates are small: one file.
+            files_wanted = 1 if view.audience.public else _files_for(rows)
             view_frame(contract, view, curated).coalesce(files_wanted).write.mode("overwrite").parquet(lake.spark_uri(rel))
             written = [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
             vt = existing or tables.ensure(lake, name, paths.view(ds, view.name), _arrow_schema(lake, written[0]))
