@@ -1,6 +1,7 @@
-"""Detection quality on govlake's labelled evaluation set: precision and recall per entity type.
+"""Detection quality on govlake's labelled evaluation set: precision and recall per entity type,
+for each split: tuning, held-out, and sealed (aggregate figures only, never its misses).
 
-    .venv/bin/python bench/detection_eval.py [--n 1000] [--seed 4242] [--show-misses 10]
+    .venv/bin/python bench/detection_eval.py [--n 1000] [--seed 4242] [--split tuning|held_out|sealed|all] [--show-misses 10]
 """
 
 from __future__ import annotations
@@ -13,27 +14,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--split", choices=("tuning", "held_out", "sealed", "all"), default="all")
     parser.add_argument("--show-misses", type=int, default=0)
     args = parser.parse_args()
 
     from masking.evaluation import build, evaluate, format_table
     from masking.text import analyze
 
-    examples = build(args.n, args.seed)
     analyze("warm up 13812345678")
-    start = time.perf_counter()
-    metrics = evaluate(examples, analyze)
-    elapsed = time.perf_counter() - start
-    print(format_table(metrics))
-    print(f"{len(examples)} texts in {elapsed:.1f}s ({len(examples) / elapsed:.0f} texts/s, one process)")
-    if args.show_misses:
-        shown = 0
-        for ex in examples:
-            found = [(r.start, r.end, r.entity_type) for r in analyze(ex.text)]
-            for s, e, t in ex.spans:
-                if not any(pt == t and ps < e and s < pe for ps, pe, pt in found) and shown < args.show_misses:
-                    print(f"MISS {t}: {ex.text[s:e]!r} in {ex.text!r}")
-                    shown += 1
+    for split in ("tuning", "held_out", "sealed") if args.split == "all" else (args.split,):
+        examples = build(args.n, args.seed, split)
+        start = time.perf_counter()
+        metrics = evaluate(examples, analyze)
+        elapsed = time.perf_counter() - start
+        print(f"== {split} split, seed {args.seed}")
+        print(format_table(metrics))
+        print(f"{len(examples)} texts in {elapsed:.1f}s ({len(examples) / elapsed:.0f} texts/s, one process)")
+        shown = 0 if split == "sealed" else args.show_misses  # the sealed split is never looked into
+        for miss in metrics["misses"][:shown]:
+            print(f"MISS {miss['entity']}: {miss['value']!r} (found {miss['found']}) in {miss['text']!r}")
 
 
 if __name__ == "__main__":

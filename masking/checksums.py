@@ -1,61 +1,77 @@
-"""Check characters of Chinese identifiers (pure functions, shared by recognizers and tests).
+"""Check characters of identifiers (pure functions, shared by recognizers and tests).
 
-- GB 11643-1999: citizen identity number, 17 digits + check character (0-9 or X).
+- GB 11643-1999: citizen identity number, 17 digits + check character (0-9 or X). python-stdnum's
+  ``cn.ric`` computes the check character, reads the birth date and knows the administrative
+  region codes, current and abolished.
 - GB 32100-2015: unified social credit code, 17 characters + check character from a
-  31-character alphabet that leaves out I, O, Z, S and V.
+  31-character alphabet that leaves out I, O, Z, S and V (python-stdnum's ``cn.uscc``).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+from functools import lru_cache
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_ID_CHECK = "10X98765432"
+from stdnum import numdb as _numdb
+from stdnum.cn import ric as _ric
+from stdnum.cn import uscc as _uscc
+from stdnum.exceptions import ValidationError
+
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
 def resident_id_check_char(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS))
-    return _ID_CHECK[total % 11]
+    return _ric.calc_check_digit(first17 + "0")
 
 
 def resident_id_birth_date(value: str) -> _dt.date | None:
     """Birth date encoded in an 18- or 15-digit ID, or None if it is not a real date."""
     try:
         if len(value) == 18:
-            return _dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+            return _ric.get_birth_date(value)
         if len(value) == 15:
             return _dt.date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
-    except ValueError:
+    except (ValueError, ValidationError):
         return None
     return None
 
 
+@lru_cache(maxsize=8192)
+def known_region(code: str) -> bool:
+    """A six-digit administrative region code that exists or existed (python-stdnum's table).
+
+    stdnum's own ``cn.ric.validate`` also asks that the county existed in the birth year. That
+    rejects real numbers: a code is given when a person is registered, so someone born in 1964
+    and registered in 兴平市 (a county-level city since 1993) holds 610481. govlake keeps the
+    rest of stdnum's checks and asks only that the code is a real one.
+    """
+    return any("county" in props for _, props in _numdb.get("cn/loc").info(code))
+
+
 def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:
-    """An 18-digit ID with a correct check character and a plausible birth date, or a 15-digit legacy ID."""
+    """An 18-digit ID with a correct check character, or a 15-digit legacy ID (no check character),
+    with a known region code and a birth date between 1900 and today."""
     value = value.strip().upper()
     today = today or _dt.date.today()
     if len(value) == 18:
         if not (value[:17].isdigit() and (value[17].isdigit() or value[17] == "X")):
             return False
-        if resident_id_check_char(value[:17]) != value[17]:
+        if _ric.calc_check_digit(value) != value[17]:
             return False
     elif len(value) == 15:
         if not value.isdigit():
             return False
     else:
         return False
-    if value[0] not in "1234568":  # first digit of the administrative division code
+    if not known_region(value[:6]):
         return False
     born = resident_id_birth_date(value)
     return born is not None and _dt.date(1900, 1, 1) <= born <= today
 
 
 def uscc_check_char(first17: str) -> str:
-    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, _USCC_WEIGHTS))
-    return USCC_ALPHABET[(31 - total % 31) % 31]
+    return _uscc.calc_check_digit(first17 + "0")
 
 
 def org_code_check_char(first8: str) -> str:
@@ -67,12 +83,15 @@ def org_code_check_char(first8: str) -> str:
 
 
 def is_valid_uscc(value: str) -> bool:
+    """A credit code with a correct check character. stdnum's ``cn.uscc.validate`` also asks for
+    eight leading digits, but the registering authority (first character) can be a letter, such as
+    Y for "other authorities" and N for agriculture; the six region digits must be digits."""
     value = value.strip().upper()
     if len(value) != 18 or any(c not in USCC_ALPHABET for c in value):
         return False
     if not value[2:8].isdigit():
         return False
-    return uscc_check_char(value[:17]) == value[17]
+    return _uscc.calc_check_digit(value) == value[17]
 
 
 def luhn_valid(number: str) -> bool:

@@ -9,6 +9,7 @@ from masking.recognizers.cn_person_name import CnPersonNameRecognizer
 from masking.recognizers.cn_resident_id import CnResidentIdRecognizer
 from masking.recognizers.cn_uscc import CnUsccRecognizer
 from masking.recognizers.email import EmailRecognizer
+from masking.recognizers.en_address import EnAddressRecognizer
 from masking.recognizers.en_person_name import EnPersonNameRecognizer
 from masking.recognizers.hk_id import HkIdRecognizer
 from masking.recognizers.ip_address import IpAddressRecognizer
@@ -29,6 +30,7 @@ RECOGNIZERS = (
     IpAddressRecognizer,
     VehiclePlateRecognizer,
     CnAddressRecognizer,
+    EnAddressRecognizer,
     CnPersonNameRecognizer,
     EnPersonNameRecognizer,
 )
@@ -39,6 +41,6 @@ def default_recognizers(language: str = "en") -> list:
 
 
 __all__ = ["RECOGNIZERS", "BankCardRecognizer", "CnAddressRecognizer", "CnMobileRecognizer", "CnPersonNameRecognizer",
-           "CnResidentIdRecognizer", "CnUsccRecognizer", "EmailRecognizer", "EnPersonNameRecognizer", "HkIdRecognizer", "IpAddressRecognizer",
+           "CnResidentIdRecognizer", "CnUsccRecognizer", "EmailRecognizer", "EnAddressRecognizer", "EnPersonNameRecognizer", "HkIdRecognizer", "IpAddressRecognizer",
            "KnownValuesRecognizer", "PassportRecognizer", "TaiwanIdRecognizer", "VehiclePlateRecognizer",
            "default_recognizers"]

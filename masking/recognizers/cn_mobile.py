@@ -16,4 +16,5 @@ class CnMobileRecognizer(ContextPatternRecognizer):
                 0.7),
     ]
     CONTEXT = ["手机", "电话", "联系电话", "回电", "致电", "phone", "mobile", "call", "tel"]
+    YIELDS_TO_OTHER_LABELS = True
 

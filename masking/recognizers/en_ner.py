@@ -4,6 +4,8 @@ import re
 
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
+from masking.recognizers.en_person_name import AFTER_HOUSE_NUMBER
+
 # Two or more capitalised words ("John Smith", "Richard Lewis Jr.").
 ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
 # Where such a name can start: a text without one holds no finding this recognizer keeps.
@@ -16,7 +18,7 @@ class EnglishNerRecognizer(SpacyRecognizer):
     The English model sometimes labels a whole mixed Chinese/English sentence as one PERSON.
     Dropping such spans here, before Presidio merges results, matters: Presidio discards
     findings contained in a larger one, so a bogus sentence-long span would erase the precise
-    Chinese names found inside it.
+    Chinese names found inside it. A span after a house number ("334 Jiefang Avenue") is a street.
     """
 
     def __init__(self, supported_language: str = "en"):
@@ -25,4 +27,4 @@ class EnglishNerRecognizer(SpacyRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [r for r in super().analyze(text, entities, nlp_artifacts)
-                if ENGLISH_NAME.fullmatch(text[r.start:r.end])]
+                if ENGLISH_NAME.fullmatch(text[r.start:r.end]) and not AFTER_HOUSE_NUMBER.search(text[max(0, r.start - 4):r.start])]

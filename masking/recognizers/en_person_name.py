@@ -6,29 +6,48 @@ from presidio_analyzer import RecognizerResult
 
 from masking.recognizers.base import RuleRecognizer
 
+try:  # given names from the US and UK lists Faker carries (about 900)
+    from faker.providers.person.en_GB import Provider as _GbPerson
+    from faker.providers.person.en_US import Provider as _UsPerson
+
+    GIVEN_NAMES = {n for p in (_UsPerson, _GbPerson) for n in (*p.first_names_male, *p.first_names_female)}
+except Exception:  # pragma: no cover - Faker is a dependency
+    GIVEN_NAMES = set()
+
+# A capitalised name word: Smith, O'Brien, McKelvey, Davies-Quinn.
+NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)*"
+_FULL_NAME = rf"({NAME_WORD}(?:\s+{NAME_WORD}){{1,2}})"
 _CUES = r"(?i:my name is|name is|I am|I'm|this is|colleague|complaint from|called|caller|call back|contact person|" \
-        r"applicant|resident|tenant|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)"
-_CUED = re.compile(_CUES + r"\s+((?:[A-Z][a-z'\-]+)(?:\s+[A-Z][a-z'\-]+){1,2})\b")
+        r"applicant|resident|tenant|contact|thanks|regards|sincerely|signed|from|by|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)"
+_CUED = re.compile(r"\b" + _CUES + r",?\s+" + _FULL_NAME + r"\b")
 # ... or a name opening a sentence before a reporting verb: "Leah Jones says ...".
-_SUBJECT = re.compile(r"(?:^|[.!?]\s+)((?:[A-Z][a-z'\-]+)(?:\s+[A-Z][a-z'\-]+){1,2})\s+"
+_SUBJECT = re.compile(r"(?:^|[.!?]\s+)" + _FULL_NAME + r"\s+"
                       r"(?:says|said|reports|reported|complains|complained|called|asks|asked|wants|lives)\b")
-_NOT_NAMES = {"Please", "The", "Street", "Road", "District", "Office", "Bureau", "Hotline", "Team", "Service",
-              "Department", "Company", "Ltd", "China", "Shenzhen", "Beijing", "Guangdong"}
+# ... or a known given name followed by one or two name words, wherever it stands.
+_GIVEN_FIRST = re.compile(r"(?<![\w'\-])" + _FULL_NAME + r"\b")
+_NOT_NAMES = {"Please", "The", "District", "Office", "Bureau", "Hotline", "Team", "Service", "Department", "Company",
+              "Ltd", "China", "Shenzhen", "Beijing", "Guangdong", "Room", "Flat", "Apt", "Suite", "Unit"}
+# Words after a house number are a street, whatever they look like ("12 Grace Fields").
+AFTER_HOUSE_NUMBER = re.compile(r"\d[A-Za-z]?,?\s+$")
 
 
 class EnPersonNameRecognizer(RuleRecognizer):
-    """English names after a cue ("my name is", "Mr", "complaint from" …): two or three capitalised words.
+    """English names the statistical model misses in short, formulaic complaints: two or three
+    capitalised words after a cue ("my name is", "Mr", "complaint from", "thanks,") or before a
+    reporting verb, or starting with a known given name ("... thanks, Tanner Contreras.").
 
-    Complements the statistical NER model, which misses names in short, formulaic complaints.
+    Words that name places or offices are never part of a name, and words after a house number
+    are a street ("12 Grace Fields").
     """
 
     ENTITY = "PERSON"
 
     def find(self, text: str) -> list[RecognizerResult]:
         results = []
-        for m in [*_CUED.finditer(text), *_SUBJECT.finditer(text)]:
-            words = m.group(1).split()
-            if any(w in _NOT_NAMES for w in words):
+        spans = [m.span(1) for pattern in (_CUED, _SUBJECT) for m in pattern.finditer(text)]
+        spans += [m.span(1) for m in _GIVEN_FIRST.finditer(text) if m.group(1).split()[0] in GIVEN_NAMES]
+        for start, end in sorted(set(spans)):
+            if any(w in _NOT_NAMES for w in text[start:end].split()) or AFTER_HOUSE_NUMBER.search(text[max(0, start - 4):start]):
                 continue
-            results.append(RecognizerResult(self.ENTITY, m.start(1), m.end(1), 0.75))
+            results.append(RecognizerResult(self.ENTITY, start, end, 0.75))
         return results
