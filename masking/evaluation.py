@@ -40,6 +40,10 @@ TUNING_ZH = [
     "社区网格员协助行动不便的{PERSON}办理了高龄津贴，回访电话{PHONE_NUMBER}。",
     "由其女儿{PERSON}代为签收，地址{LOCATION}，快递单号{DECOY_ORDER}。",
     "请通知{PERSON}于{DECOY_DATE}前到窗口领取营业执照，企业代码{CN_USCC}。",
+    "外籍人士{EN_PERSON}（护照{PASSPORT}）咨询工作许可办理流程，回电{PHONE_NUMBER}。",
+    "兹证明{PERSON}（身份证{CN_RESIDENT_ID}）在我社区居住满一年。",
+    "对{PERSON}同志的表彰决定已公示，公示编号{DECOY_ORDER}。",
+    "网格员走访了独居老人{PERSON}，并转告其子女{PERSON}尽快回家。",
 ]
 TUNING_EN = [
     "My colleague {EN_PERSON} lost his passport {PASSPORT}; reach him at {EMAIL_ADDRESS} or {PHONE_NUMBER}.",
@@ -49,6 +53,8 @@ TUNING_EN = [
     "The shop at {EN_ADDRESS} sells expired food, ticket {DECOY_TICKET}.",
     "Water has been off since {DECOY_TIME} at {EN_ADDRESS}. Please send someone, thanks, {EN_PERSON}.",
     "For the visa extension please contact {EN_PERSON}.",
+    "The tenant at {EN_ADDRESS} complained that Mrs {EN_PERSON} next door plays music at night.",
+    "Our courier could not find {EN_ADDRESS} and the recipient, {EN_PERSON}, did not answer.",
 ]
 HELD_OUT_ZH = [
     "市民来电反映：其母亲{PERSON}（身份证号{CN_RESIDENT_ID}）的养老金本月未到账，请核实，联系电话{PHONE_NUMBER}。",
@@ -76,10 +82,9 @@ HELD_OUT_EN = [
     "The invoice {DECOY_ORDER} lists the buyer as {EN_PERSON}, ID {HK_ID}, e-mail {EMAIL_ADDRESS}.",
     "Please refund {DECOY_AMOUNT} yuan to card {BANK_CARD}, card holder {EN_PERSON}.",
 ]
-# "sealed" was written last, from tax, civil-affairs, household-registration and market-regulation
-# wording. Only its aggregate figures are ever printed (bench/detection_eval.py shows no misses
-# for it), so nothing in it can be tuned against, even by accident.
-SEALED_ZH = [
+# Written from tax, civil-affairs, household-registration and market-regulation wording, as the
+# first sealed split; once its misses were fixed it joined the held-out split.
+HELD_OUT_ZH_2 = [
     "纳税人{PERSON}（纳税人识别号{CN_RESIDENT_ID}）逾期未申报，请于{DECOY_DATE}前到办税服务厅补正，咨询{PHONE_NUMBER}。",
     "兹有{PERSON}、{PERSON}二人申请结婚登记，双方户籍地均为{LOCATION}，案号{DECOY_CASE}。",
     "逝者{PERSON}的家属申请骨灰寄存，联系人手机{PHONE_NUMBER}，寄存证编号{DECOY_TICKET}。",
@@ -93,14 +98,38 @@ SEALED_ZH = [
     "车辆{CN_VEHICLE_PLATE}登记车主为{PERSON}，于{DECOY_TIME}驶离停车场。",
     "低保户{PERSON}（{CN_RESIDENT_ID}）家庭人口变动，经办人：{PERSON}。",
 ]
-SEALED_EN = [
+HELD_OUT_EN_2 = [
     "To whom it may concern: {EN_PERSON} has lived at {EN_ADDRESS} since 2019.",
     "Ref {DECOY_ORDER}. Your tax residence certificate is ready, {EN_PERSON}; we will post it to {EN_ADDRESS}.",
     "Hello, this is {EN_PERSON} from the consulate, my mobile is {PHONE_NUMBER} and e-mail {EMAIL_ADDRESS}.",
     "The permit of {EN_PERSON} (passport {PASSPORT}) expires soon; case {DECOY_CASE}.",
     "Delivery failed at {EN_ADDRESS} because nobody answered; please reschedule for {EN_PERSON}.",
 ]
-SPLITS = {"tuning": (TUNING_ZH, TUNING_EN), "held_out": (HELD_OUT_ZH, HELD_OUT_EN), "sealed": (SEALED_ZH, SEALED_EN)}
+# "sealed" was written last, from education, housing-fund, medical-insurance, labour-arbitration,
+# veterans' and traffic wording, and English letters of foreign residents. Only its aggregate
+# figures are ever printed (bench/detection_eval.py shows no misses for it): nothing in it is
+# tuned against.
+SEALED_ZH = [
+    "新生{PERSON}的入学材料已审核，监护人{PERSON}请于开学前缴费，联系电话{PHONE_NUMBER}。",
+    "公积金提取申请：职工{PERSON}，提取至本人银行卡{BANK_CARD}，金额{DECOY_AMOUNT}元。",
+    "医保报销单据显示，患儿{PERSON}在{LOCATION}就诊，结算单号{DECOY_TICKET}。",
+    "仲裁委受理了{PERSON}诉某公司（统一社会信用代码{CN_USCC}）拖欠工资一案，案号{DECOY_CASE}。",
+    "退役军人{PERSON}，身份证号码{CN_RESIDENT_ID}，现居{LOCATION}，申请优待证。",
+    "交警查获驾驶人{PERSON}驾驶{CN_VEHICLE_PLATE}酒后驾车，时间{DECOY_TIME}。",
+    "我和爱人{PERSON}想咨询生育津贴，我的邮箱是{EMAIL_ADDRESS}。",
+    "房屋{LOCATION}已出租给{PERSON}，租期一年，备案号{DECOY_ORDER}。",
+    "志愿者{PERSON}、{PERSON}协助社区完成了核酸采样登记。",
+    "{PERSON}，男，{DECOY_DATE}出生，身份证{CN_RESIDENT_ID}，户籍所在地{LOCATION}。",
+]
+SEALED_EN = [
+    "Application for employment: {EN_PERSON}, mobile {PHONE_NUMBER}, currently residing at {EN_ADDRESS}.",
+    "Guest {EN_PERSON} checked in with passport {PASSPORT} on {DECOY_DATE}; room rate {DECOY_AMOUNT} yuan.",
+    "My son is enrolled at the district school; please send the forms to {EN_ADDRESS}. Kind regards, {EN_PERSON}",
+    "We have received the appeal lodged by {EN_PERSON} regarding invoice {DECOY_ORDER}.",
+    "Mr {EN_PERSON} and his wife {EN_PERSON} moved from {EN_ADDRESS} last month.",
+]
+SPLITS = {"tuning": (TUNING_ZH, TUNING_EN), "held_out": (HELD_OUT_ZH + HELD_OUT_ZH_2, HELD_OUT_EN + HELD_OUT_EN_2),
+          "sealed": (SEALED_ZH, SEALED_EN)}
 ENTITY_OF = {"EN_PERSON": "PERSON", "EN_ADDRESS": "LOCATION"}
 DISTRICT_SUFFIX = ("区", "县")
 # Titles and post-nominals around an English name are not the name: "Mr Dale Burrows", "Amy Lee PhD".
@@ -124,7 +153,8 @@ PINYIN_STREETS = {
     "held_out": ("Gongti", "Chaoyangmen", "Xizhimen", "Wangfujing", "Huaihai", "Nanjing", "Yan'an", "Hongqiao",
                  "Zhangjiang", "Xueyuan", "Wenyi", "Jinsha", "Guanggu", "Qinghe", "Fuxing", "Taibai"),
 }
-STREET_KINDS = ("Road", "Street", "Avenue", "Lane", "Rd", "St.", "Boulevard", "Middle Road", "North Road", "East Street")
+STREET_KINDS = ("Road", "Street", "Avenue", "Lane", "Rd", "St.", "Boulevard", "Middle Road", "North Road", "East Street",
+                "Lu", "Jie", "Dadao", "Mansion", "Villa", "Residence")
 CITIES = {"tuning": ("Shenzhen", "Guangzhou", "Dongguan", "Foshan"), "held_out": ("Beijing", "Shanghai", "Hangzhou", "Chengdu"),
           "sealed": ("Wuhan", "Chongqing", "Xi'an", "Nanjing")}
 # English names of residents: the held-out split draws from other locales.

@@ -12,7 +12,6 @@ from typing import ClassVar
 
 from presidio_analyzer import EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 
-
 # Labels that say a number is something else: a ticket, an order, a case or a serial number.
 OTHER_NUMBER_LABELS = ("订单号", "订单", "单号", "编号", "流水号", "预约号", "工单号", "工单", "受理号", "回执号", "住院号",
                        "票号", "批次号", "序列号", "ticket", "order", "tracking", "invoice", "reference", "ref", "serial")

@@ -26,18 +26,21 @@ ROLE_CUES = ("我是", "我叫", "本人", "联系人", "申请人", "来电人"
              "村民", "住户", "租户", "老人", "学生", "当事人", "被投诉人", "负责人", "户名", "车主", "房东", "同事", "邻居",
              "监护人")
 KIN_CUES = ("父亲", "母亲", "父", "母", "儿子", "女儿", "丈夫", "妻子", "配偶", "爱人", "哥哥", "姐姐", "弟弟", "妹妹",
-            "爷爷", "奶奶", "外公", "外婆", "孙子", "孙女", "亲属")
+            "爷爷", "奶奶", "外公", "外婆", "孙子", "孙女", "子女", "亲属")
 ADDRESSING_VERBS = ("通知", "告知", "转告", "提醒", "联系", "协助", "帮助", "委托")
 CUES = ROLE_CUES + KIN_CUES + ADDRESSING_VERBS
-# ... any role ending in 人 (参保人, 开户人, 缴费人, 被申请人, 持卡人 ...), a cue by its shape;
-_ROLE_IN_REN = r"[\u4e00-\u9fa5]{1,3}人"
+# ... any role ending in 人, 者 or 户 (参保人, 开户人, 被申请人, 消费者, 申请者, 个体户, 低保户 ...), a cue by
+# its shape, and the words of naming (自称, 名为, 车主为);
+_ROLE_IN_REN = r"(?:[\u4e00-\u9fa5]{1,3}(?:人|者|户)|自称|名为|名叫|叫做|署名)"
 # ... and words that follow one: titles, reporting verbs, and the verbs of a service request.
 AFTER = ("女士", "先生", "同志", "老师", "家住", "来电", "反映", "称", "表示", "投诉", "咨询", "于", "的", "说",
          "电话", "手机", "身份证", "证件", "住在", "办理", "申请", "领取", "提交", "签收", "缴纳", "补缴", "代为", "前来",
          "前往", "驾驶", "持", "系", "在", "已", "因", "被", "需", "要求")
 # A service request's verbs are strong enough to mark a name after a particle: "…不便的朱淑兰办理…".
-_PARTICLES = ("的", "由", "给", "让", "帮", "为", "请", "和", "与", "及", "向", "替", "把", "将")
-_SERVICE_VERBS = ("办理", "申请", "领取", "提交", "签收", "缴纳", "补缴", "代为", "前来", "前往", "反映", "来电", "投诉", "咨询")
+_PARTICLES = ("的", "由", "给", "让", "帮", "为", "请", "和", "与", "及", "向", "替", "把", "将", "对", "经", "据", "关于", "对于", "至于",
+              "同", "跟")
+_SERVICE_VERBS = ("办理", "申请", "领取", "提交", "签收", "缴纳", "补缴", "代为", "前来", "前往", "反映", "来电", "投诉", "咨询",
+                  "携带", "持", "到", "于", "按时", "尽快", "本人")
 _DELIM = r"[，。、；：:,（(\s)）]"
 _NAME = r"([\u4e00-\u9fa5]{2,4}?)"
 # Zero-width matches (everything inside a lookahead) so that overlapping cues are all tried:
@@ -46,7 +49,13 @@ _CUE_NAME = re.compile(r"(?=(?:" + "|".join(sorted(CUES, key=len, reverse=True))
                        _NAME + r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$))")
 _ROLE_NAME = re.compile(r"(?=" + _ROLE_IN_REN + r"[：:\s]?" + _NAME + r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$))")
 _NAME_CUE = re.compile(r"(?:^|" + _DELIM + r")" + _NAME + r"(?=" + "|".join(AFTER[:9]) + r")")
-_PARTICLE_NAME = re.compile(r"(?=(?:" + "|".join(_PARTICLES) + r")" + _NAME + r"(?=" + "|".join(_SERVICE_VERBS) + r"))")
+_LIST_JOINERS = "、和与及"
+_TITLES = ("同志", "先生", "女士", "老师", "师傅")
+_PARTICLE_NAME = re.compile(r"(?=(?:" + "|".join(_PARTICLES) + r")" + _NAME + r"(?=" + "|".join(_SERVICE_VERBS + _TITLES) + r"))")
+# Where a cue stands, for the names no following word marks ("转告其子女冶轩敏尽快回家").
+# An identity document or phone in brackets follows a person: "兹证明丰秀（身份证…".
+_ID_BRACKET = re.compile(r"[\u4e00-\u9fa5](?=[（(](?:身份证|证件|公民身份|护照|电话|手机|联系电话|港澳|台胞|\d{6}))")
+_ANY_CUE = re.compile(r"(?:" + "|".join(sorted(CUES, key=len, reverse=True)) + "|" + _ROLE_IN_REN + r")[：:\s]?")
 # A candidate ending in a place or street word is a place ("刘街", "梁平区", "石家庄").
 _PLACE_ENDINGS = tuple("路街巷区县市镇村港庄道里弄州省乡湾桥园")
 _WHOLE_NAME = re.compile(r"[\u4e00-\u9fa5]{2,4}")  # a cell holding only a name
@@ -119,8 +128,22 @@ class CnPersonNameRecognizer(RuleRecognizer):
             for m in pattern.finditer(text):
                 # After a cue known only by its shape, a candidate must not be a common word
                 # ("编号" after 个人, "双方" after 当事人).
-                if _plausible(m.group(1)) and not (weak and self._common_word(m.group(1))):
+                if _plausible(m.group(1)) and m.group(1) not in AFTER and not (weak and self._common_word(m.group(1))):
                     found[(m.start(1), m.end(1))] = 0.9
+        for m in _ANY_CUE.finditer(text):
+            if not any(s == m.end() for s, _ in found):
+                self._name_after_cue(text, m.end(), found)
+        for m in _ID_BRACKET.finditer(text):
+            if not any(e == m.end() for _, e in found):
+                self._name_before(text, m.end(), found)
+        # A list of people continues after one: "张三、李四二人", "王五和赵六".
+        pending = sorted(found)
+        while pending:
+            _, end = pending.pop(0)
+            if end < len(text) and text[end] in _LIST_JOINERS and not any(s == end + 1 for s, _ in found):
+                before = set(found)
+                self._name_after_cue(text, end + 1, found)
+                pending += sorted(set(found) - before)
         posseg = _jieba_posseg()
         for run in _CJK_RUN.finditer(text):
             offset = run.start()
@@ -147,16 +170,55 @@ class CnPersonNameRecognizer(RuleRecognizer):
         tokens = list(_jieba_posseg().cut(cell, HMM=True))
         return not (len(tokens) == 1 and not tokens[0].flag.startswith("nr") and tokens[0].flag[:1] in ("n", "v", "a", "l", "i", "d"))
 
-    @staticmethod
-    def _common_word(candidate: str) -> bool:
-        """A word in jieba's dictionary, used often, and not tagged as a person's name."""
-        posseg = _jieba_posseg()
-        tokens = list(posseg.cut(candidate, HMM=False))
-        return (len(tokens) == 1 and not tokens[0].flag.startswith("nr")
-                and (posseg.dt.tokenizer.FREQ.get(candidate) or 0) >= COMMON_WORD_FREQUENCY)
+    @classmethod
+    def _name_after_cue(cls, text: str, start: int, found: dict) -> None:
+        """The name right after a cue, delimited by jieba: whole words are taken while they fit in
+        four characters, up to the first common word or non-Chinese character."""
+        run = _CJK_RUN.match(text, start)
+        if not run:
+            return
+        length = 0
+        for word in _jieba_posseg().dt.tokenizer.cut(run.group(0)[:8], HMM=True):
+            if length == 0 and (word in AFTER or (len(word) >= 2 and cls._common_word(word))):
+                return  # the cue is followed by an ordinary word ("家属申请…"), not a name
+            if length >= 2 and ((len(word) >= 2 and cls._common_word(word)) or word in AFTER or word in _TITLES):
+                break
+            if length + len(word) > 4:
+                break
+            length += len(word)
+        candidate = text[start:start + length]
+        if length >= 2 and _plausible(candidate) and not cls._common_word(candidate) and candidate not in AFTER:
+            found.setdefault((start, start + length), 0.85)
+
+    @classmethod
+    def _name_before(cls, text: str, end: int, found: dict) -> None:
+        """The name that ends at ``end``: whole jieba words, taken backwards while they fit in four
+        characters, back to the first common word."""
+        run_start = end
+        while run_start > 0 and _CJK_RUN.match(text[run_start - 1]):
+            run_start -= 1
+        words = list(_jieba_posseg().dt.tokenizer.cut(text[max(run_start, end - 8):end], HMM=True))
+        length = 0
+        for word in reversed(words):
+            if (length >= 2 and len(word) >= 2 and cls._common_word(word)) or length + len(word) > 4:
+                break
+            length += len(word)
+        candidate = text[end - length:end]
+        if length >= 2 and _plausible(candidate) and not cls._common_word(candidate, names_too=True):
+            found.setdefault((end - length, end), 0.85)
 
     @staticmethod
-    def _keep(text: str, span: tuple[int, int], found: dict) -> None:
+    def _common_word(candidate: str, names_too: bool = False) -> bool:
+        """A word in jieba's dictionary, used often, and (unless ``names_too``) not tagged as a
+        person's name. jieba's dictionary lists some common words as names (许可 "nr", 623): where
+        nothing else says a person is meant, frequency alone decides."""
+        posseg = _jieba_posseg()
+        tokens = list(posseg.cut(candidate, HMM=False))
+        return (len(tokens) == 1 and (names_too or not tokens[0].flag.startswith("nr"))
+                and (posseg.dt.tokenizer.FREQ.get(candidate) or 0) >= COMMON_WORD_FREQUENCY)
+
+    @classmethod
+    def _keep(cls, text: str, span: tuple[int, int], found: dict) -> None:
         name = text[span[0]:span[1]]
-        if _plausible(name) and not any(s <= span[0] and span[1] <= e for s, e in found):
+        if _plausible(name) and not cls._common_word(name, names_too=True) and not any(s <= span[0] and span[1] <= e for s, e in found):
             found[span] = 0.8

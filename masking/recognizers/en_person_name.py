@@ -14,8 +14,8 @@ try:  # given names from the US and UK lists Faker carries (about 900)
 except Exception:  # pragma: no cover - Faker is a dependency
     GIVEN_NAMES = set()
 
-# A capitalised name word: Smith, O'Brien, McKelvey, Davies-Quinn.
-NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:['\-][A-Z]?[a-z]+)*"
+# A capitalised name word: Smith, O'Brien, McKelvey, Davies-Quinn, Gray-O'Donohoe.
+NAME_WORD = r"(?:Mc|Mac|O')?[A-Z][a-z]+(?:['\-](?:Mc|Mac|O')?[A-Z]?[a-z]+)*"
 _FULL_NAME = rf"({NAME_WORD}(?:\s+{NAME_WORD}){{1,2}})"
 _CUES = r"(?i:my name is|name is|I am|I'm|this is|colleague|complaint from|called|caller|call back|contact person|" \
         r"applicant|resident|tenant|contact|thanks|regards|sincerely|signed|from|by|Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?)"
@@ -24,8 +24,23 @@ _CUED = re.compile(r"\b" + _CUES + r",?\s+" + _FULL_NAME + r"\b")
 _SUBJECT = re.compile(r"(?:^|[.!?]\s+)" + _FULL_NAME + r"\s+"
                       r"(?:says|said|reports|reported|complains|complained|called|asks|asked|wants|lives)\b")
 # ... or a known given name followed by one or two name words, wherever it stands.
-_GIVEN_FIRST = re.compile(r"(?<![\w'\-])" + _FULL_NAME + r"\b")
-_NOT_NAMES = {"Please", "The", "District", "Office", "Bureau", "Hotline", "Team", "Service", "Department", "Company",
+_GIVEN_FIRST = re.compile(r"(?<![A-Za-z'\-])" + _FULL_NAME + r"\b")
+# ... or capitalised words set in Chinese text, which writes its own names in characters:
+# "外籍人士William Daniels（护照…".
+_IN_CHINESE = re.compile(r"(?<=[\u4e00-\u9fa5：:])\s?(?:(?:Mr|Mrs|Ms|Miss|Dr)\.?\s+)?" + _FULL_NAME +
+                         r"(?=\s?[\u4e00-\u9fa5（(，,。；;、])")
+# ... or two or three name words in the middle of a sentence, after a lower-case word: English
+# capitalises proper names there, and those that are not people are told by their words (below).
+_MID_SENTENCE = re.compile(r"(?<=[a-z,])\s+" + _FULL_NAME + r"(?=[\s.,;:!?)]|$)")
+# Words of organisations and places, which are proper names but not people.
+_PLACE_AND_ORGANISATION_WORDS = {
+    "Bank", "Hospital", "University", "College", "School", "Bureau", "Office", "Centre", "Center", "Station", "Airport",
+    "Hotel", "Mall", "Plaza", "Park", "Market", "Group", "Inc", "Co", "Corporation", "Limited", "Committee",
+    "Government", "Ministry", "Court", "Police", "Embassy", "Consulate", "Province", "City", "County", "Town", "Village",
+    "Kong", "Macau", "Macao", "Taiwan", "Mongolia", "York", "Zealand", "Kingdom", "States", "Republic", "Island",
+    "Islands", "River", "Lake", "Mountain", "Bay", "Card", "App", "Pay", "Wallet", "Airlines", "Railway",
+}
+_NOT_NAMES = _PLACE_AND_ORGANISATION_WORDS | {"Please", "The", "District", "Office", "Bureau", "Hotline", "Team", "Service", "Department", "Company",
               "Ltd", "China", "Shenzhen", "Beijing", "Guangdong", "Room", "Flat", "Apt", "Suite", "Unit"}
 # Words after a house number are a street, whatever they look like ("12 Grace Fields").
 AFTER_HOUSE_NUMBER = re.compile(r"\d[A-Za-z]?,?\s+$")
@@ -34,7 +49,8 @@ AFTER_HOUSE_NUMBER = re.compile(r"\d[A-Za-z]?,?\s+$")
 class EnPersonNameRecognizer(RuleRecognizer):
     """English names the statistical model misses in short, formulaic complaints: two or three
     capitalised words after a cue ("my name is", "Mr", "complaint from", "thanks,") or before a
-    reporting verb, or starting with a known given name ("... thanks, Tanner Contreras.").
+    reporting verb, or starting with a known given name ("... thanks, Tanner Contreras."), or in
+    the middle of a sentence ("the parcel for Reuben Evans was ..."), or set in Chinese text.
 
     Words that name places or offices are never part of a name, and words after a house number
     are a street ("12 Grace Fields").
@@ -44,8 +60,9 @@ class EnPersonNameRecognizer(RuleRecognizer):
 
     def find(self, text: str) -> list[RecognizerResult]:
         results = []
-        spans = [m.span(1) for pattern in (_CUED, _SUBJECT) for m in pattern.finditer(text)]
+        spans = [m.span(1) for pattern in (_CUED, _SUBJECT, _IN_CHINESE) for m in pattern.finditer(text)]
         spans += [m.span(1) for m in _GIVEN_FIRST.finditer(text) if m.group(1).split()[0] in GIVEN_NAMES]
+        spans += [m.span(1) for m in _MID_SENTENCE.finditer(text)]
         for start, end in sorted(set(spans)):
             if any(w in _NOT_NAMES for w in text[start:end].split()) or AFTER_HOUSE_NUMBER.search(text[max(0, start - 4):start]):
                 continue

@@ -53,3 +53,36 @@ def test_uscc_check_char_round_trip():
                                              ("4111111111111111", True), ("6212345678901232", True)])
 def test_luhn(number, expected):
     assert luhn_valid(number) is expected
+
+
+def test_region_codes_come_from_stdnum():
+    from masking.checksums import known_region
+
+    assert known_region("440304")            # 福田区
+    assert known_region("110103")            # 崇文区, abolished in 2010: people still hold such numbers
+    assert not known_region("999999")
+    assert not known_region("000000")
+
+
+def test_a_region_code_newer_than_the_birth_date_is_accepted():
+    """610481 (兴平市) exists since 1993; someone born in 1964 and registered there holds it.
+    stdnum's own validate() rejects that; govlake must not, or it would leave such IDs in clear."""
+    from stdnum.cn import ric
+
+    first17 = "61048119640616776"
+    value = first17 + resident_id_check_char(first17)
+    assert not ric.is_valid(value)
+    assert is_valid_resident_id(value)
+
+
+def test_unknown_region_code_is_rejected():
+    first17 = "99999919800101123"
+    assert not is_valid_resident_id(first17 + resident_id_check_char(first17))
+
+
+def test_credit_code_from_a_lettered_authority():
+    body = "Y1110000" + "MA01F6E8"
+    from masking.checksums import org_code_check_char
+
+    body += org_code_check_char(body[8:16])
+    assert is_valid_uscc(body + uscc_check_char(body))

@@ -14,6 +14,8 @@ from masking.recognizers import (
     CnResidentIdRecognizer,
     CnUsccRecognizer,
     EmailRecognizer,
+    EnAddressRecognizer,
+    EnPersonNameRecognizer,
     HkIdRecognizer,
     IpAddressRecognizer,
     KnownValuesRecognizer,
@@ -183,3 +185,60 @@ def test_taiwan_id(text, expected):
 ])
 def test_vehicle_plate(text, expected):
     assert spans(VehiclePlateRecognizer(), text, "CN_VEHICLE_PLATE") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The shop at 447 Xinhua Rd sells expired food.", ["447 Xinhua Rd"]),
+    ("Water is off at Room 1830, No. 223 Tianhe Middle Road. Please help.", ["Room 1830, No. 223 Tianhe Middle Road"]),
+    ("at 88 Tianhe Avenue, Foshan sells", ["88 Tianhe Avenue, Foshan"]),
+    ("sent to 5132 Ray Trafficway Suite 250 yesterday", ["5132 Ray Trafficway Suite 250"]),
+    ("she lives at 490 Martin Basin and", ["490 Martin Basin"]),        # unknown kind after "at"
+    ("the parcel went to PO Box 44 again", ["PO Box 44"]),
+    ("order 447 New Items shipped", []),                               # no street kind, no locative word
+    ("ticket 12 at 18:30 Beijing time", []),
+])
+def test_english_address(text, expected):
+    assert spans(EnAddressRecognizer(), text, "LOCATION") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("Please send someone, thanks, Tanner Contreras.", ["Tanner Contreras"]),       # known given name
+    ("the parcel for Reuben Evans was sent", ["Reuben Evans"]),                     # mid-sentence
+    ("外籍人士William Daniels（护照E31638033）咨询", ["William Daniels"]),            # set in Chinese text
+    ("Complaint from Andrea Gray-O'Donohoe: the card", ["Andrea Gray-O'Donohoe"]),
+    ("The shop at 12 Grace Fields is closed", []),                                   # a street after a number
+    ("I called the Bank Of China hotline", []),
+])
+def test_english_name_rules(text, expected):
+    assert spans(EnPersonNameRecognizer(), text, "PERSON") == expected
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("本月养老金未发放，参保人柯洋，请尽快处理。", ["柯洋"]),             # a role in 人 at the end of a clause
+    ("账户冻结申请已受理，开户人易荣。", ["易荣"]),
+    ("社区网格员协助行动不便的朱淑兰办理了高龄津贴", ["朱淑兰"]),         # …的<name>办理…
+    ("由其女儿亢轩刚代为签收", ["亢轩刚"]),                               # the whole name, not 亢轩
+    ("转告其子女冶轩敏尽快回家", ["冶轩敏"]),
+    ("兹证明丰秀（身份证420107195110122123）在我社区居住", ["丰秀"]),
+    ("消费者周岩投诉商家", ["周岩"]),                                      # a role in 者
+    ("志愿者陆雪、储昊博协助登记", ["陆雪", "储昊博"]),                    # a list of people
+    ("当事人双方已和解，个人编号已登记", []),                              # common words after role cues
+    ("市民来电反映路灯不亮", []),
+    ("咨询工作许可办理流程", []),                                          # jieba's dictionary calls 许可 a name
+])
+def test_chinese_name_rules(text, expected):
+    assert spans(CnPersonNameRecognizer(), text, "PERSON") == expected
+
+
+@pytest.mark.parametrize("text,recognizer,entity", [
+    ("订单13059599184的快递至今未到", CnMobileRecognizer, "PHONE_NUMBER"),
+    ("Complaint: order 17061412580 was charged twice", CnMobileRecognizer, "PHONE_NUMBER"),
+    ("流水号6206616969927146", BankCardRecognizer, "BANK_CARD"),
+    ("身份证622921199609151052，请核查", BankCardRecognizer, "BANK_CARD"),  # a Gansu resident ID passes Luhn too
+])
+def test_numbers_labelled_as_something_else_are_not_reported(text, recognizer, entity):
+    assert spans(recognizer(), text, entity) == []
+
+
+def test_a_phone_with_its_own_label_is_still_reported():
+    assert spans(CnMobileRecognizer(), "订单联系人手机13812345678", "PHONE_NUMBER") == ["13812345678"]
