@@ -36,6 +36,10 @@ def resident_id_birth_date(value: str) -> _dt.date | None:
     return None
 
 
+# Hong Kong, Macao and Taiwan residents' residence permits (GB/T 2260 codes 810000, 820000, 830000).
+RESIDENCE_PERMIT_REGIONS = ("810000", "820000", "830000")
+
+
 @lru_cache(maxsize=8192)
 def known_region(code: str) -> bool:
     """A six-digit administrative region code that exists or existed (python-stdnum's table).
@@ -43,9 +47,16 @@ def known_region(code: str) -> bool:
     stdnum's own ``cn.ric.validate`` also asks that the county existed in the birth year. That
     rejects real numbers: a code is given when a person is registered, so someone born in 1964
     and registered in 兴平市 (a county-level city since 1993) holds 610481. govlake keeps the
-    rest of stdnum's checks and asks only that the code is a real one.
+    rest of stdnum's checks and asks only that the code is a real one. stdnum's table leaves out
+    the "市辖区" codes of some prefecture cities (620201, 嘉峪关) and the residence permits'
+    codes: a code in a known province ending in 00 or 01 is accepted, as are those permits.
     """
-    return any("county" in props for _, props in _numdb.get("cn/loc").info(code))
+    if code in RESIDENCE_PERMIT_REGIONS:
+        return True
+    parts = _numdb.get("cn/loc").info(code)
+    if not parts or "province" not in parts[0][1]:
+        return False
+    return any("county" in props for _, props in parts) or code[4:] in ("00", "01")
 
 
 def is_valid_resident_id(value: str, today: _dt.date | None = None) -> bool:

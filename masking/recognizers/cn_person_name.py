@@ -204,7 +204,8 @@ class CnPersonNameRecognizer(RuleRecognizer):
                 break
             length += len(word)
         candidate = text[end - length:end]
-        if length >= 2 and _plausible(candidate) and not cls._common_word(candidate, names_too=True):
+        # The bracket is strong evidence: a famous name in jieba's dictionary (李鹏) is still a name here.
+        if length >= 2 and _plausible(candidate) and not cls._common_word(candidate):
             found.setdefault((end - length, end), 0.85)
 
     @staticmethod

@@ -60,8 +60,11 @@ def test_region_codes_come_from_stdnum():
 
     assert known_region("440304")            # 福田区
     assert known_region("110103")            # 崇文区, abolished in 2010: people still hold such numbers
+    assert known_region("620201")            # 嘉峪关市辖区, missing from stdnum's table
+    assert known_region("830000")            # Taiwan residents' residence permit
     assert not known_region("999999")
     assert not known_region("000000")
+    assert not known_region("440399")
 
 
 def test_a_region_code_newer_than_the_birth_date_is_accepted():
