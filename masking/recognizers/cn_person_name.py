@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from functools import lru_cache
 
 from presidio_analyzer import RecognizerResult
 
@@ -209,14 +210,16 @@ class CnPersonNameRecognizer(RuleRecognizer):
             found.setdefault((end - length, end), 0.85)
 
     @staticmethod
+    @lru_cache(maxsize=65536)
     def _common_word(candidate: str, names_too: bool = False) -> bool:
         """A word in jieba's dictionary, used often, and (unless ``names_too``) not tagged as a
         person's name. jieba's dictionary lists some common words as names (许可 "nr", 623): where
         nothing else says a person is meant, frequency alone decides."""
         posseg = _jieba_posseg()
+        if (posseg.dt.tokenizer.FREQ.get(candidate) or 0) < COMMON_WORD_FREQUENCY:
+            return False
         tokens = list(posseg.cut(candidate, HMM=False))
-        return (len(tokens) == 1 and (names_too or not tokens[0].flag.startswith("nr"))
-                and (posseg.dt.tokenizer.FREQ.get(candidate) or 0) >= COMMON_WORD_FREQUENCY)
+        return len(tokens) == 1 and (names_too or not tokens[0].flag.startswith("nr"))
 
     @classmethod
     def _keep(cls, text: str, span: tuple[int, int], found: dict) -> None:
