@@ -31,13 +31,17 @@ MODES = ("snapshot", "increment")
 SIGNATURE_POLICIES = ("required", "optional")
 DRIFT_POLICIES = ("reject", "allow")
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
+# GB/T 42460's sharing models (masking.risk.SHARING_MODELS holds their thresholds).
+SHARING_MODELS = ("public", "controlled", "enclave")
+CONTEXT_RISKS = ("deliberate_attack", "inadvertent_recognition", "breach")
+COLUMN_CLASSES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
 _TYPE_RE = re.compile(r"^(string|int|long|double|boolean|date|timestamp|decimal\(\d+,\s*\d+\))$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # The keys each part of a contract may hold; anything else is a typo or a misunderstanding.
 KEYS = {
     "": {"dataset", "title", "owner", "schedule", "source", "delivery", "schema", "quasi_identifiers", "free_text",
-         "risk", "discovery", "expectations", "pseudonym_domain", "access", "region"},
+         "risk", "discovery", "expectations", "pseudonym_domain", "access", "region", "classification"},
     "owner": {"department", "level", "region_code", "contact"},
     "source": {"format", "encoding", "delimiter", "file_pattern", "missing_columns", "extra_columns",
                "max_record_bytes"},
@@ -45,10 +49,14 @@ KEYS = {
     "schema[]": {"name", "type", "nullable", "aliases", "formats", "format", "personal", "description"},
     "personal": {"entity", "operator", "params"},
     "free_text[]": {"column", "operators"},
-    "risk": {"k", "l", "sensitive", "generalise", "max_suppression"},
+    "risk": {"k", "l", "sensitive", "generalise", "max_suppression", "context"},
+    "risk.context": {"deliberate_attack", "inadvertent_recognition", "breach"},
+    "risk.context.*": {"value", "set_by", "reason"},
+    "classification.*": {"class", "reviewer", "reason"},
     "risk.generalise[]": {"column", "operator", "params"},
     "discovery": {"on_undeclared", "sample_rows", "min_fraction", "threshold", "ignore_columns"},
-    "access[]": {"audience", "grantees", "purpose", "columns", "row_filter", "expires", "public", "aggregate"},
+    "access[]": {"audience", "grantees", "purpose", "columns", "row_filter", "expires", "public", "aggregate",
+                 "sharing_model"},
     "aggregate": {"by", "min_count"},
     "region": {"column", "codes"},
 }
@@ -95,6 +103,9 @@ class Audience:
     public: bool = False
     aggregate_by: tuple[str, ...] = ()
     min_count: int = 20
+    # public: open release (aggregates only); controlled: sharing between departments under an
+    # agreement (the default for grantees); enclave: data never leaves a controlled environment.
+    sharing_model: str = "controlled"
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
@@ -153,6 +164,16 @@ class GeneraliseStep:
 
 
 @dataclass(frozen=True)
+class ContextRisk:
+    """One estimated probability behind the context risk of a non-public release, with who set it and why."""
+
+    name: str  # deliberate_attack, inadvertent_recognition or breach
+    value: float
+    set_by: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class RiskPolicy:
     """Re-identification risk gate over the quasi-identifiers."""
 
@@ -161,6 +182,17 @@ class RiskPolicy:
     sensitive: tuple[str, ...] = ()
     generalise: tuple[GeneraliseStep, ...] = ()
     max_suppression: float = 0.05  # share of rows that may be suppressed to reach k
+    context: tuple[ContextRisk, ...] = ()  # none: a non-public release's context risk is taken as 1
+
+
+@dataclass(frozen=True)
+class ColumnReview:
+    """A reviewer's classification of a column, overriding what the contract's other parts imply."""
+
+    column: str
+    column_class: str  # one of COLUMN_CLASSES
+    reviewer: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -184,6 +216,7 @@ class Contract:
     discovery: Discovery = field(default_factory=Discovery)
     risk: RiskPolicy = field(default_factory=RiskPolicy)
     region: Region = field(default_factory=Region)
+    reviews: tuple[ColumnReview, ...] = ()
 
     # The source settings most code needs, by their old names.
     @property
@@ -250,6 +283,14 @@ class _Checker:
         if unknown:
             raise self.fail(where, f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(k) for k in unknown)} "
                                    f"(known: {', '.join(sorted(KEYS[kind]))})")
+        return doc
+
+    def columns_mapping(self, doc: Any, where: str) -> dict:
+        """A mapping keyed by column names (checked by the caller)."""
+        if doc is None:
+            return {}
+        if not isinstance(doc, dict):
+            raise self.fail(where, "must be a mapping of column names to values")
         return doc
 
     def sequence(self, doc: Any, where: str) -> list:
@@ -397,7 +438,20 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
     for col in check.sequence(risk_doc.get("sensitive"), "risk.sensitive"):
         if col not in names:
             raise check.fail("", f"risk.sensitive names '{col}', which is not in the schema")
+    context = []
+    context_doc = check.mapping(risk_doc.get("context"), "risk.context", "risk.context")
+    for name, item in context_doc.items():
+        cwhere = f"risk.context.{name}"
+        item = check.mapping(item, cwhere, "risk.context.*")
+        value = check.require(item, "value", cwhere)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise check.fail(cwhere, "value must be a probability between 0 and 1")
+        set_by, reason = check.require(item, "set_by", cwhere), check.require(item, "reason", cwhere)
+        if not str(set_by).strip() or not str(reason).strip():
+            raise check.fail(cwhere, "set_by and reason must say who estimated the probability and why")
+        context.append(ContextRisk(name, float(value), str(set_by), str(reason)))
     risk = RiskPolicy(
+        context=tuple(context),
         k=int(risk_doc.get("k", 5)),
         l=int(risk_doc["l"]) if risk_doc.get("l") is not None else None,
         sensitive=tuple(risk_doc.get("sensitive") or ()),
@@ -443,9 +497,13 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         min_count = agg.get("min_count", 20)
         if not isinstance(min_count, int) or isinstance(min_count, bool) or min_count < 1:
             raise check.fail(f"{awhere}.aggregate", "min_count must be a whole number of people, at least 1")
+        model = check.choice(a, "sharing_model", awhere, SHARING_MODELS, "public" if public else "controlled")
+        if public != (model == "public"):
+            raise check.fail(awhere, "a public audience is a public release (sharing_model: public), and only a "
+                                     "public audience is")
         access.append(Audience(name=name, purpose=check.require(a, "purpose", awhere), grantees=grantees,
                                columns=cols, row_filter=a.get("row_filter"), expires=expires, public=public,
-                               aggregate_by=by, min_count=min_count))
+                               aggregate_by=by, min_count=min_count, sharing_model=model))
     region_doc = check.mapping(doc.get("region"), "region", "region")
     region = Region(column=region_doc.get("column"), codes={str(k): str(v) for k, v in
                                                              (region_doc.get("codes") or {}).items()})
@@ -454,6 +512,14 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
     for k, v in region.codes.items():
         if not re.match(r"^[0-9]{6}$", v):
             raise check.fail("region.codes", f"'{k}' maps to '{v}', which is not a six-digit region code")
+    reviews = []
+    for col, item in check.columns_mapping(doc.get("classification"), "classification").items():
+        rwhere = f"classification.{col}"
+        if col not in names:
+            raise check.fail("classification", f"column '{col}' is not in the schema")
+        item = check.mapping(item, rwhere, "classification.*")
+        reviews.append(ColumnReview(col, check.choice(item, "class", rwhere, COLUMN_CLASSES),
+                                    str(check.require(item, "reviewer", rwhere)), str(check.require(item, "reason", rwhere))))
     return Contract(
         dataset=dataset,
         title=str(doc.get("title", dataset)),
@@ -474,6 +540,7 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         discovery=discovery,
         risk=risk,
         region=region,
+        reviews=tuple(reviews),
     )
 
 

@@ -17,6 +17,7 @@ front of these paths.
     views/<dataset>/<view>/{data,metadata}/            one Iceberg table per audience view
     reports/<dataset>/{validation,masking}/<batch>.{json,html}
     reports/<dataset>/landing/<time>.json              what each ingest found in the landing zone
+    reports/<dataset>/risk/v<version>.json             the re-identification risk evaluation of a release
     catalog/<dataset>.json, catalog/_release_keys/<key>.pub
     work/_erasures/register.json                       pseudonyms of erased subjects (service only)
     audit/log/<seq>.json, audit/_head.json            the audit hash chain (checkpoints: govlake.audit)
@@ -114,6 +115,14 @@ def validation_report(dataset: str, batch_id: str, ext: str = "json") -> str:
 
 def masking_report(dataset: str, batch_id: str, ext: str = "json") -> str:
     return f"reports/{dataset}/masking/{batch_id}.{ext}"
+
+
+def risk_evaluation(dataset: str, version: int | str) -> str:
+    return f"reports/{dataset}/risk/v{version}.json"
+
+
+def risk_evaluations(dataset: str) -> str:
+    return f"reports/{dataset}/risk"
 
 
 def landing_report(dataset: str, at: dt.datetime) -> str:

@@ -51,6 +51,7 @@ from govlake.records import (
 from govlake.signing import public_b64, release_key, sign
 from govlake.storage import Lake
 from jobs import erasures
+from jobs.assess import assess
 
 log = logging.getLogger("govlake")
 KEEP_VERSIONS = 10
@@ -102,12 +103,21 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         drop, replace_all = [b for b in held if held[b] != wanted.get(b)], False
 
     register = erasures.load_register(lake)
+    remove_prefixes = tuple(tables.file_uri(lake, f"{paths.curated_data(ds)}/batch_id={b}/") for b in drop)
+    kept = [] if replace_all or table is None else [f for f in tables.data_files(table)
+                                                    if not any(f.file_path.startswith(p) for p in remove_prefixes)]
+    new_frames = {m.batch_id: erasures.without_erased(  # an erased subject never comes back
+        spark.read.parquet(lake.spark_uri(m.work_path)).select(*contract.column_names, *CURATED_LINEAGE), contract, register)
+        for m in to_write}
+    # The risk evaluation sees the whole dataset each audience will receive; a release it blocks
+    # writes nothing.
+    assess(contract, lake, spark, _release_frame(contract, lake, spark, kept, list(new_frames.values())), number,
+           [m.batch_id for m in batches])
+
     written: list[str] = []
     for m in to_write:
         rel = paths.curated_batch_data(ds, m.batch_id, number)
-        df = spark.read.parquet(lake.spark_uri(m.work_path)).select(*contract.column_names, *CURATED_LINEAGE)
-        df = erasures.without_erased(df, contract, register)  # an erased subject never comes back
-        df.coalesce(_files_for(m.rows_published)).write.mode("overwrite").parquet(lake.spark_uri(rel))
+        new_frames[m.batch_id].coalesce(_files_for(m.rows_published)).write.mode("overwrite").parquet(lake.spark_uri(rel))
         written += [f.path for f in lake.list_files(rel, "*.parquet", recursive=False)]
     failpoint("publish.data_written")
 
@@ -115,9 +125,6 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         table = tables.ensure(lake, tables.curated_name(ds), paths.curated(ds), _arrow_schema(lake, written[0]))
     elif written:
         tables.evolve(table, _arrow_schema(lake, written[0]))
-    remove_prefixes = tuple(tables.file_uri(lake, f"{paths.curated_data(ds)}/batch_id={b}/") for b in drop)
-    kept = [] if replace_all else [f for f in tables.data_files(table)
-                                   if not any(f.file_path.startswith(p) for p in remove_prefixes)]
     release_rel = write_release(contract, lake, number, batches, table,
                                 release_files(lake, ds, current, kept) + [describe_file(lake, ds, rel) for rel in written])
     failpoint("publish.release_signed")
@@ -133,6 +140,19 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
              sum(f.record_count for f in tables.data_files(table)), len(batches), len(written),
              time.monotonic() - started)
     return tables.read_current(lake, ds)
+
+
+def _release_frame(contract: Contract, lake: Lake, spark, kept, new_frames: list):
+    """The curated dataset as it will be after this publish: the kept files and the new batches."""
+    frames = list(new_frames)
+    if kept:
+        frames.append(spark.read.option("mergeSchema", "true").parquet(*[lake.spark_uri(lake.rel(f.file_path)) for f in kept])
+                      .select(*contract.column_names))
+    frames = [f.select(*contract.column_names) for f in frames]
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.unionByName(f, allowMissingColumns=True)
+    return out
 
 
 def _files_for(rows: int) -> int:

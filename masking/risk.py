@@ -70,3 +70,90 @@ def with_class_stats(df, quasi_identifiers: list[str], sensitive: list[str]):
         df = df.withColumn("_class_l", F.least(*[F.size(F.collect_set(F.col(s)).over(w)) for s in sensitive])
                            if len(sensitive) > 1 else F.size(F.collect_set(F.col(sensitive[0])).over(w)))
     return df
+
+
+# -- Release risk as GB/T 42460 describes it ------------------------------------------------------------
+#
+# Per-record risk θ = 1 / (size of the record's equivalence class over the released
+# quasi-identifiers). The sharing model fixes the threshold τ and whether the dataset's risk is the
+# maximum or the mean θ. R_a is the share of classes with θ > τ: a class exactly at the minimum size
+# (θ = τ) passes. (The public digest's prose says "at least" and its formula "greater than"; govlake
+# reads the formula.) If R_a > 0 the release fails; otherwise the overall risk, dataset risk times
+# the context risk (1 for a public release), must stay at or below OVERALL_RISK_LIMIT.
+
+OVERALL_RISK_LIMIT = 0.05
+
+
+@dataclass(frozen=True)
+class SharingModel:
+    name: str
+    threshold: float  # τ
+    dataset_risk: str  # "max" or "mean" θ
+
+    @property
+    def min_class_size(self) -> int:
+        return round(1 / self.threshold)
+
+
+SHARING_MODELS = {
+    "public": SharingModel("public", 1 / 20, "max"),
+    "controlled": SharingModel("controlled", 1 / 5, "mean"),
+    "enclave": SharingModel("enclave", 1 / 3, "mean"),
+}
+
+
+@dataclass
+class ReleaseRisk:
+    records: int
+    classes: int
+    classes_over_threshold: int
+    records_over_threshold: int  # people (or rows, without a person column) in those classes
+    max_risk: float
+    mean_risk: float
+
+    def ratio_over_threshold(self) -> float:  # R_a
+        return self.classes_over_threshold / self.classes if self.classes else 0.0
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "ratio_over_threshold": self.ratio_over_threshold()}
+
+
+def release_risk(df, quasi_identifiers: list[str], model: SharingModel, person: str | None = None) -> ReleaseRisk:
+    """θ over the equivalence classes of ``quasi_identifiers`` in the released frame ``df``.
+
+    With ``person`` (a pseudonym column), a class's size counts distinct people, not rows: ten
+    rows about one person are one person. Rows without a person count one each."""
+    from pyspark.sql import functions as F
+
+    if person:
+        who = F.coalesce(F.col(person).cast("string"), F.concat(F.lit("row:"), F.monotonically_increasing_id().cast("string")))
+        per_class = df.withColumn("_who", who).groupBy(*quasi_identifiers).agg(F.countDistinct("_who").alias("_f"))
+    else:
+        per_class = df.groupBy(*quasi_identifiers).agg(F.count(F.lit(1)).alias("_f"))
+    small = F.col("_f") < model.min_class_size
+    row = per_class.agg(
+        F.sum("_f").alias("records"), F.count(F.lit(1)).alias("classes"),
+        F.sum(F.when(small, 1).otherwise(0)).alias("over"), F.sum(F.when(small, F.col("_f")).otherwise(0)).alias("rec_over"),
+        F.min("_f").alias("smallest"), F.count(F.lit(1)).alias("n"),
+    ).first()
+    records = int(row["records"] or 0)
+    classes = int(row["classes"] or 0)
+    people_over = int(row["rec_over"] or 0)
+    if person and people_over:
+        # A person in several small classes (a legal representative of two companies) counts once.
+        pairs = df.withColumn("_who", who).select(*quasi_identifiers, "_who").distinct()
+        sizes = pairs.groupBy(*quasi_identifiers).agg(F.count(F.lit(1)).alias("_f")).where(small)
+        on = [pairs[q].eqNullSafe(sizes[q]) for q in quasi_identifiers]
+        people_over = pairs.join(sizes, on).select(pairs["_who"]).distinct().count()
+    # mean θ over records: each record of a class of size f has θ = 1/f, so the sum is the class count.
+    return ReleaseRisk(records, classes, int(row["over"] or 0), people_over,
+                       1 / row["smallest"] if row["smallest"] else 0.0, classes / records if records else 0.0)
+
+
+GRADES = {
+    "L1": "a direct identifier is still present",
+    "L2": "only quasi-identifiers remain, and the risk is at or above the threshold",
+    "L3": "only quasi-identifiers remain, and the risk is below the threshold",
+    "L4": "no identifiers remain",
+}
+RELEASABLE_GRADES = ("L3", "L4")

@@ -66,6 +66,16 @@ BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_co
     ({"schema": [{"name": "a", "personal": {"entity": "PERSON", "operator": "redact"}}],
       "access": [{"audience": "x", "public": True, "purpose": "p", "aggregate": {"by": ["a"]}}]},
      "'a' is personal data: a public table cannot be broken down by it"),
+    ({"access": [{"audience": "x", "grantees": ["g"], "purpose": "p", "sharing_model": "open"}]},
+     "access[0].sharing_model 'open' is not one of public, controlled, enclave"),
+    ({"access": [{"audience": "x", "grantees": ["g"], "purpose": "p", "sharing_model": "public"}]},
+     "a public audience is a public release (sharing_model: public), and only a public audience is"),
+    ({"risk": {"context": {"breach": {"value": 1.5, "set_by": "po", "reason": "r"}}}}, "value must be a probability"),
+    ({"risk": {"context": {"breach": {"value": 0.1, "reason": "r"}}}}, "risk.context.breach: missing required field 'set_by'"),
+    ({"risk": {"context": {"meteor": {"value": 0.1, "set_by": "po", "reason": "r"}}}}, "risk.context: unknown key 'meteor'"),
+    ({"classification": {"zz": {"class": "other", "reviewer": "po", "reason": "r"}}}, "column 'zz' is not in the schema"),
+    ({"classification": {"a": {"class": "harmless", "reviewer": "po", "reason": "r"}}}, "classification.a.class 'harmless'"),
+    ({"classification": {"a": {"class": "other", "reviewer": "po"}}}, "missing required field 'reason'"),
     ({"region": {"column": "zz"}}, "region: column 'zz' is not in the schema"),
     ({"region": {"column": "a", "codes": {"x": "4403"}}}, "which is not a six-digit region code"),
 ])
@@ -93,3 +103,17 @@ def test_duplicate_dataset_is_refused(tmp_path):
     (tmp_path / "y.yaml").write_text(yaml.safe_dump(BASE))
     with pytest.raises(ContractError, match="already defined"):
         load_contracts(tmp_path)
+
+
+def test_sharing_models_default_by_audience_kind(contracts):
+    models = {(c.dataset, a.name): a.sharing_model for c in contracts.values() for a in c.access}
+    assert models[("social_insured", "public_statistics")] == "public"
+    assert models[("social_insured", "headcount")] == "controlled"
+
+
+def test_context_risk_and_reviews_carry_who_and_why(contracts):
+    registry = contracts["business_registry"]
+    assert {r.column for r in registry.reviews} == {"company_name", "registration_date", "registered_capital"}
+    assert all(r.reviewer and r.reason for r in registry.reviews)
+    assert {c.name for c in registry.risk.context} == {"deliberate_attack", "inadvertent_recognition", "breach"}
+    assert all(c.set_by and c.reason and 0 <= c.value <= 1 for c in registry.risk.context)

@@ -147,3 +147,44 @@ def test_report_command_prints_the_latest_report(lake, spark):
     assert "contact_phone" in result.output and "partial_mask" in result.output
     as_json = CliRunner().invoke(app, ["report", "tax_filings", "--json"])
     assert json.loads(as_json.stdout)["dataset"] == "tax_filings"
+
+
+def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dataset(lake, spark, contracts_copy):
+    """The demo's business_registry once gave one audience every column, the legal representative's
+    pseudonymised ID among them, next to the company facts the public register ties to that person.
+    Joined with social_insured on the pseudonym, insured persons who pass k = 5 alone are singled out:
+    the release is blocked, says why, writes nothing, and is audited. The shipped contract passes."""
+    from govlake import paths
+    from govlake.records import load_audit_event
+
+    generate(lake, rows=1200, datasets=["social_insured", "business_registry"])
+    assert published("social_insured")["version"]
+    evaluation = lake.read_json("reports/social_insured/risk/v1.json")
+    assert evaluation["passed"] and {a["grade"] for a in evaluation["audiences"]} <= {"L3", "L4"}
+    assert {c["column"]: c["decided_by"] for c in evaluation["inventory"]}["resident_id"] == "contract"
+
+    def everything_to_employer_status(doc):
+        for a in doc["access"]:
+            if a["audience"] == "employer_status":
+                a["columns"] = ["*"]
+    contracts_copy("business_registry", everything_to_employer_status)
+    ref = validated("business_registry")
+    run_mask(ref)
+    with pytest.raises(PrivacyGateBlocked, match=r"people of social_insured fall in classes smaller than 5 once "
+                                                 r"joined with business_registry"):
+        run_publish("business_registry")
+    blocked = lake.read_json("reports/business_registry/risk/v1.json")
+    assert not blocked["passed"] and blocked["grade"] == "L2"
+    singled_out = [x for x in blocked["accumulation"] if x["people_of"] == "social_insured"][0]
+    assert 0 < singled_out["people_singled_out"] <= singled_out["people_linked"]
+    assert not lake.exists("catalog/business_registry.json")
+    events = [load_audit_event(lake, f.path) for f in lake.list_files(paths.audit_log(), "*.json", recursive=False)]
+    assert any(e.action == "release_blocked" and e.dataset == "business_registry" for e in events)
+
+    contracts_copy("business_registry", lambda doc: doc.update(
+        access=yaml.safe_load((REPO_ROOT / "contracts" / "business_registry.yaml").read_text())["access"]))
+    assert run_publish("business_registry")["version"]
+    passed = lake.read_json("reports/business_registry/risk/v1.json")
+    assert passed["passed"] and passed["grade"] == "L4" and passed["accumulation"] == []
+    reviewed = {c["column"]: c for c in passed["inventory"]}["company_name"]
+    assert reviewed["column_class"] == "quasi_identifier" and reviewed["decided_by"] == "reviewer: privacy_officer"
