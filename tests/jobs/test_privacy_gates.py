@@ -175,7 +175,7 @@ def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dat
         run_publish("business_registry")
     blocked = lake.read_json("reports/business_registry/risk/v1.json")
     assert not blocked["passed"] and blocked["grade"] == "L2"
-    singled_out = [x for x in blocked["accumulation"] if x["people_of"] == "social_insured"][0]
+    singled_out = next(x for x in blocked["accumulation"] if x["people_of"] == "social_insured")
     assert 0 < singled_out["people_singled_out"] <= singled_out["people_linked"]
     assert not lake.exists("catalog/business_registry.json")
     events = [load_audit_event(lake, f.path) for f in lake.list_files(paths.audit_log(), "*.json", recursive=False)]
