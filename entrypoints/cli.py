@@ -380,6 +380,43 @@ def contracts():
 
 
 @command()
+def risk(dataset: str, version: int = typer.Option(None, help="the release version (default: the latest evaluated)"),
+         as_json: bool = typer.Option(False, "--json", help="print the whole evaluation as JSON")):
+    """Show a release's re-identification risk evaluation: the grade per audience, accumulation across
+    datasets, the identifier inventory and the context-risk inputs (what a privacy officer signs)."""
+    from govlake import paths
+    from govlake.errors import NotFound
+    from govlake.storage import lake
+
+    lk = lake()
+    found = {int(f.path.rsplit("/v", 1)[1].removesuffix(".json")): f.path
+             for f in lk.list_files(paths.risk_evaluations(dataset), "v*.json", recursive=False)}
+    if not found or (version is not None and version not in found):
+        raise NotFound(f"no risk evaluation for '{dataset}'" + (f" version {version}" if version is not None else " yet"))
+    rel = found[version if version is not None else max(found)]
+    ev = lk.read_json(rel)
+    if as_json:
+        typer.echo(json.dumps(ev, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"risk evaluation {dataset} v{ev['version']} ({ev['evaluated_at']}): grade {ev['grade']} "
+               f"({ev['grade_meaning']}); {'passed' if ev['passed'] else 'BLOCKED'}")
+    for reason in ev["blocked"]:
+        typer.echo(f"  blocked: {reason}")
+    for a in ev["audiences"]:
+        typer.echo(f"  audience {a['audience']:<20} {a['sharing_model']:<10} τ=1/{a['min_class_size']:<3} "
+                   f"{a['grade']}  {a['reason']}")
+    for x in ev["accumulation"]:
+        typer.echo(f"  joined {x['join']}: {x['people_singled_out']} of {x['people']} people of {x['people_of']} "
+                   f"singled out ({'passed' if x['passed'] else 'FAILED'})")
+    typer.echo("  inventory:")
+    for c in ev["inventory"]:
+        typer.echo(f"    {c['column']:<22} {c['column_class']:<18} released {c['released_as']:<17} by {c['decided_by']}")
+    for c in ev["context_inputs"]:
+        typer.echo(f"  context {c['name']} = {c['value']} (set by {c['set_by']}: {c['reason']})")
+    typer.echo(f"  JSON: {lk.uri(rel)}")
+
+
+@command()
 def report(dataset: str,
            as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
            open_html: bool = typer.Option(False, "--open", help="open the HTML report in a browser")):

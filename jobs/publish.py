@@ -320,6 +320,8 @@ def finish_version(contract: Contract, lake: Lake, spark, manifests: list[BatchM
             "data_docs": [lake.uri(m.validation.data_docs) for m in batches],
             "masking": [lake.uri(m.masking.report) for m in batches],
             "masking_html": [lake.uri(m.masking.report_html) for m in batches],
+            "risk": [lake.uri(paths.risk_evaluation(ds, version.number))]
+            if lake.exists(paths.risk_evaluation(ds, version.number)) else [],
         },
         access=[{"audience": a.name, "grantees": list(a.grantees), "public": a.public, "purpose": a.purpose,
                  "columns": list(a.columns), "row_filter": a.row_filter,

@@ -154,6 +154,9 @@ def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dat
     pseudonymised ID among them, next to the company facts the public register ties to that person.
     Joined with social_insured on the pseudonym, insured persons who pass k = 5 alone are singled out:
     the release is blocked, says why, writes nothing, and is audited. The shipped contract passes."""
+    from typer.testing import CliRunner
+
+    from entrypoints.cli import app
     from govlake import paths
     from govlake.records import load_audit_event
 
@@ -180,11 +183,15 @@ def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dat
     assert not lake.exists("catalog/business_registry.json")
     events = [load_audit_event(lake, f.path) for f in lake.list_files(paths.audit_log(), "*.json", recursive=False)]
     assert any(e.action == "release_blocked" and e.dataset == "business_registry" for e in events)
+    shown = CliRunner().invoke(app, ["risk", "business_registry"])
+    assert shown.exit_code == 0, shown.output
+    assert "grade L2" in shown.output and "BLOCKED" in shown.output and "audience employer_status" in shown.output
 
     contracts_copy("business_registry", lambda doc: doc.update(
         access=yaml.safe_load((REPO_ROOT / "contracts" / "business_registry.yaml").read_text())["access"]))
     assert run_publish("business_registry")["version"]
     passed = lake.read_json("reports/business_registry/risk/v1.json")
     assert passed["passed"] and passed["grade"] == "L4" and passed["accumulation"] == []
+    assert read_catalog_entry(lake, "business_registry").reports["risk"][0].endswith("reports/business_registry/risk/v1.json")
     reviewed = {c["column"]: c for c in passed["inventory"]}["company_name"]
     assert reviewed["column_class"] == "quasi_identifier" and reviewed["decided_by"] == "reviewer: privacy_officer"
