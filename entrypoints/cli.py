@@ -410,7 +410,8 @@ def risk(dataset: str, version: int = typer.Option(None, help="the release versi
                    f"singled out ({'passed' if x['passed'] else 'FAILED'})")
     typer.echo("  inventory:")
     for c in ev["inventory"]:
-        typer.echo(f"    {c['column']:<22} {c['column_class']:<18} released {c['released_as']:<17} by {c['decided_by']}")
+        to = ", ".join(c.get("received_by") or []) or "nobody"
+        typer.echo(f"    {c['column']:<22} {c['column_class']:<18} {c['released_as']:<17} to {to:<32} by {c['decided_by']}")
     for c in ev["context_inputs"]:
         typer.echo(f"  context {c['name']} = {c['value']} (set by {c['set_by']}: {c['reason']})")
     typer.echo(f"  JSON: {lk.uri(rel)}")

@@ -224,7 +224,8 @@ def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids
                   "plan": "evaluated on every publish, on the whole dataset each audience receives, and across the "
                           "datasets of its pseudonym domain; re-evaluated whenever the data, the contract's columns, "
                           "quasi-identifiers, grants, sharing models or context estimates change"},
-        "inventory": [c.as_dict() for c in cols],
+        "inventory": [{**c.as_dict(), "received_by": [a["audience"] for a in audiences if c.column in a["columns"]]}
+                      for c in cols],
         "method": METHOD,
         "context_inputs": [{"name": c.name, "value": c.value, "set_by": c.set_by, "reason": c.reason}
                            for c in contract.risk.context],
