@@ -121,6 +121,12 @@ def risk_evaluation(dataset: str, version: int | str) -> str:
     return f"reports/{dataset}/risk/v{version}.json"
 
 
+def risk_evaluation_history(dataset: str, version: int | str, evaluated_at: str) -> str:
+    """An earlier evaluation of the same version (a blocked release, evaluated again once fixed)."""
+    stamp = evaluated_at.replace(":", "").replace("-", "").replace("+0000", "Z")
+    return f"reports/{dataset}/risk/history/v{version}-{stamp}.json"
+
+
 def risk_evaluations(dataset: str) -> str:
     return f"reports/{dataset}/risk"
 

@@ -232,9 +232,13 @@ def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids
         "audiences": audiences, "accumulation": accumulation,
         "grade": grade, "grade_meaning": GRADES[grade], "passed": not blocked, "blocked": blocked,
     }
-    rel = lake.write_json(paths.risk_evaluation(contract.dataset, version), evaluation)
+    rel = paths.risk_evaluation(contract.dataset, version)
+    if lake.exists(rel):  # evidence is kept: an earlier evaluation of this version moves to the history
+        earlier = lake.read_json(rel)
+        lake.write_json(paths.risk_evaluation_history(contract.dataset, version, earlier["evaluated_at"]), earlier)
+    lake.write_json(rel, evaluation)
     audit(lake, "release_blocked" if blocked else "release_assessed", contract.dataset, version=version, grade=grade,
-          report=rel, reasons=blocked)
+          report=lake.uri(rel), reasons=blocked)
     if blocked:
         raise PrivacyGateBlocked(f"{contract.dataset}: release v{version} blocked by the risk evaluation: " + "; ".join(blocked))
     log.info("assess %s v%s: grade %s (%s)", contract.dataset, version, grade,

@@ -191,6 +191,8 @@ def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dat
         access=yaml.safe_load((REPO_ROOT / "contracts" / "business_registry.yaml").read_text())["access"]))
     assert run_publish("business_registry")["version"]
     passed = lake.read_json("reports/business_registry/risk/v1.json")
+    history = lake.list_files("reports/business_registry/risk/history")  # the blocked evaluation is kept
+    assert len(history) == 1 and not lake.read_json(history[0].path)["passed"]
     assert passed["passed"] and passed["grade"] == "L4" and passed["accumulation"] == []
     assert read_catalog_entry(lake, "business_registry").reports["risk"][0].endswith("reports/business_registry/risk/v1.json")
     reviewed = {c["column"]: c for c in passed["inventory"]}["company_name"]
