@@ -76,8 +76,11 @@ def _pseudonym_person(classes: dict[str, ColumnClass], columns: list[str]) -> st
                  and classes[c].entity in PERSON_IDENTIFIERS), None)
 
 
-def assess_audience(contract: Contract, audience: Audience, frame, classes: dict[str, ColumnClass]) -> dict:
-    """Grade what one audience receives of ``frame`` (the whole dataset after this publish)."""
+def assess_audience(contract: Contract, audience: Audience, frame, classes: dict[str, ColumnClass],
+                    views: list | None = None) -> dict:
+    """Grade what one audience receives of ``frame`` (the whole dataset after this publish): each of
+    its ``views`` (one per administrative scope of its readers, with its row filter), or the whole
+    frame when none is given. A scope or a filter can split a class, so the worst view decides."""
     model = SHARING_MODELS[audience.sharing_model]
     columns = released_columns(contract, audience)
     roles = {c: classes[c].release_role for c in columns}
@@ -104,10 +107,22 @@ def assess_audience(contract: Contract, audience: Audience, frame, classes: dict
             return {**out, "grade": "L3", "reason": "no quasi-identifiers released; pseudonyms only link records within "
                                                     "their domain (see accumulation)"}
         return {**out, "grade": "L4", "reason": "no identifiers or quasi-identifiers released"}
-    risk = release_risk(frame.select(*columns), qis, model, person=_pseudonym_person(classes, columns))
-    dataset_risk = risk.max_risk if model.dataset_risk == "max" else risk.mean_risk
+    if views:
+        from jobs.publish import view_frame
+
+        targets = [(v.name, view_frame(contract, v, frame)) for v in views]
+    else:
+        targets = [(audience.name, frame.select(*columns))]
+    person = _pseudonym_person(classes, columns)
+    per_view = []
+    for name, df in targets:
+        measured = release_risk(df, qis, model, person=person)
+        view_risk = measured.max_risk if model.dataset_risk == "max" else measured.mean_risk
+        per_view.append((name, measured, view_risk))
+    name, risk, dataset_risk = max(per_view, key=lambda v: (v[1].classes_over_threshold > 0, v[2]))
     overall = dataset_risk * context
-    out.update(risk=risk.as_dict(), dataset_risk=dataset_risk, overall_risk=overall)
+    out.update(risk=risk.as_dict(), dataset_risk=dataset_risk, overall_risk=overall, worst_view=name,
+               views=[{"view": n, "risk": r.as_dict(), "dataset_risk": d} for n, r, d in per_view])
     if risk.classes_over_threshold:
         return {**out, "grade": "L2", "reason": f"{risk.classes_over_threshold} of {risk.classes} classes "
                 f"({risk.records_over_threshold} people) are smaller than {model.min_class_size}: R_a = "
@@ -192,6 +207,15 @@ def assess_accumulation(contract: Contract, frame, lake: Lake, spark, contracts:
     return out
 
 
+def _views(contract: Contract) -> list:
+    """The views a publication materialises (govlake.access), or none for a dataset the access model
+    does not know (a contract evaluated on its own)."""
+    from govlake.access import AccessModel
+
+    model = AccessModel.load()
+    return model.views(contract.dataset) if contract.dataset in model.contracts else []
+
+
 def undeclared_columns(lake: Lake, dataset: str, batch_ids: list[str]) -> dict[str, list[str]]:
     """Columns discovery found personal data in without a declaration, from the batches' masking reports."""
     found: dict[str, set] = {}
@@ -209,7 +233,9 @@ def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids
     contracts = contracts if contracts is not None else load_contracts()
     cols = inventory(contract, undeclared_columns(lake, contract.dataset, batch_ids))
     classes = {c.column: c for c in cols}
-    audiences = [assess_audience(contract, a, frame, classes) for a in contract.access]
+    views = _views(contract)
+    audiences = [assess_audience(contract, a, frame, classes, [v for v in views if v.audience.name == a.name])
+                 for a in contract.access]
     accumulation = assess_accumulation(contract, frame, lake, spark, contracts)
     order = ["L1", "L2", "L3", "L4"]
     grade = min((a["grade"] for a in audiences), key=order.index, default="L4")

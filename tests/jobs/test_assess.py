@@ -172,3 +172,18 @@ def test_recipients_in_different_domains_cannot_join_their_releases(spark, monke
     assert social.join(social.alias("again"), "pid").count() == 3  # within a domain the same people join
     assert social.join(tax, "pid").count() == 0
     assert not {r.pid for r in social.collect()} & {r.pid for r in tax.collect()}
+
+
+def test_a_row_filter_that_splits_classes_is_graded_on_the_rows_it_lets_through(spark):
+    """Each view is graded on what it shows: a filter keeping half of every class of 6 leaves
+    classes of 3, below controlled sharing's 5, although the whole dataset passes."""
+    from govlake.access import View
+
+    access = [{"audience": "a", "grantees": ["g"], "purpose": "p", "row_filter": "income % 2 = 0"}]
+    c = contract(access=access, context=LOW_CONTEXT)
+    df = frame(spark, [("F", "A", 6), ("M", "A", 6)])
+    assert grade(c, df)["grade"] == "L3"  # the whole frame
+    classes = {x.column: x for x in inventory(c)}
+    result = assess_audience(c, c.access[0], df, classes, [View("people", c.access[0], "")])
+    assert result["grade"] == "L2" and result["worst_view"] == "a__all"
+    assert result["risk"]["records"] == 6
