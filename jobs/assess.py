@@ -133,20 +133,17 @@ def assess_audience(contract: Contract, audience: Audience, frame, classes: dict
     return {**out, "grade": "L3", "reason": f"R_a = 0 and overall risk {overall:.4f} ≤ {OVERALL_RISK_LIMIT}"}
 
 
-def _domain_release(contract: Contract, classes: dict[str, ColumnClass]) -> tuple[list[str], list[Audience]]:
-    """What the recipients of a dataset's row-level audiences can pool: the union of their columns."""
+def _pooled(contract: Contract, classes: dict[str, ColumnClass]) -> dict:
+    """What the recipients of a dataset's row-level audiences can pool: the union of their columns,
+    its quasi-identifiers, and its pseudonymised person identifiers (the links to other datasets;
+    the first also counts the people)."""
     audiences = [a for a in contract.access if not a.public]
     columns = list(dict.fromkeys(c for a in audiences for c in released_columns(contract, a)))
-    return columns, audiences
-
-
-def _pooled(contract: Contract, classes: dict[str, ColumnClass]) -> dict:
-    columns, audiences = _domain_release(contract, classes)
-    return {"dataset": contract.dataset, "columns": columns, "audiences": audiences,
-            "person": _pseudonym_person(classes, columns),
-            "qis": [c for c in columns if classes[c].release_role == ROLE_QUASI],
-            "links": {c: classes[c].entity for c in columns if classes[c].release_role == ROLE_PSEUDONYM
-                      and classes[c].entity in PERSON_IDENTIFIERS}}
+    links = {c: classes[c].entity for c in columns if classes[c].release_role == ROLE_PSEUDONYM
+             and classes[c].entity in PERSON_IDENTIFIERS}
+    return {"dataset": contract.dataset, "columns": columns, "audiences": audiences, "links": links,
+            "person": next(iter(links), None),
+            "qis": [c for c in columns if classes[c].release_role == ROLE_QUASI]}
 
 
 def _joined_risk(left: dict, left_frame, left_link: str, right: dict, right_frame, right_link: str, model) -> dict:
@@ -237,8 +234,7 @@ def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids
     audiences = [assess_audience(contract, a, frame, classes, [v for v in views if v.audience.name == a.name])
                  for a in contract.access]
     accumulation = assess_accumulation(contract, frame, lake, spark, contracts)
-    order = ["L1", "L2", "L3", "L4"]
-    grade = min((a["grade"] for a in audiences), key=order.index, default="L4")
+    grade = min((a["grade"] for a in audiences), key=list(GRADES).index, default="L4")
     blocked = [f"audience {a['audience']}: {a['grade']} ({GRADES[a['grade']]}): {a['reason']}"
                for a in audiences if a["grade"] not in RELEASABLE_GRADES]
     blocked += [f"accumulation with {x['with']} ({x['join']}): {x['reason']}" for x in accumulation if not x["passed"]]

@@ -146,8 +146,7 @@ def _release_frame(contract: Contract, lake: Lake, spark, kept, new_frames: list
     """The curated dataset as it will be after this publish: the kept files and the new batches."""
     frames = list(new_frames)
     if kept:
-        frames.append(spark.read.option("mergeSchema", "true").parquet(*[lake.spark_uri(lake.rel(f.file_path)) for f in kept])
-                      .select(*contract.column_names))
+        frames.append(spark.read.option("mergeSchema", "true").parquet(*[lake.spark_uri(lake.rel(f.file_path)) for f in kept]))
     frames = [f.select(*contract.column_names) for f in frames]
     out = frames[0]
     for f in frames[1:]:
@@ -307,6 +306,7 @@ def finish_version(contract: Contract, lake: Lake, spark, manifests: list[BatchM
     previous = read_catalog_entry(lake, ds)
     tables.expire(table, KEEP_VERSIONS)
     table = table.refresh()
+    risk_rel = paths.risk_evaluation(ds, version.number)
     entry = CatalogEntry(
         dataset=ds, title=contract.title,
         owner={"department": contract.department, "level": contract.level, "region_code": contract.region_code},
@@ -320,8 +320,7 @@ def finish_version(contract: Contract, lake: Lake, spark, manifests: list[BatchM
             "data_docs": [lake.uri(m.validation.data_docs) for m in batches],
             "masking": [lake.uri(m.masking.report) for m in batches],
             "masking_html": [lake.uri(m.masking.report_html) for m in batches],
-            "risk": [lake.uri(paths.risk_evaluation(ds, version.number))]
-            if lake.exists(paths.risk_evaluation(ds, version.number)) else [],
+            "risk": [lake.uri(risk_rel)] if lake.exists(risk_rel) else [],
         },
         access=[{"audience": a.name, "grantees": list(a.grantees), "public": a.public, "purpose": a.purpose,
                  "columns": list(a.columns), "row_filter": a.row_filter,

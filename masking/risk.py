@@ -126,23 +126,25 @@ def release_risk(df, quasi_identifiers: list[str], model: SharingModel, person: 
     from pyspark.sql import functions as F
 
     if person:
+        # A class's size is its number of distinct (class, person) pairs; the same pairs count the
+        # people in small classes below.
         who = F.coalesce(F.col(person).cast("string"), F.concat(F.lit("row:"), F.monotonically_increasing_id().cast("string")))
-        per_class = df.withColumn("_who", who).groupBy(*quasi_identifiers).agg(F.countDistinct("_who").alias("_f"))
+        pairs = df.select(*quasi_identifiers, who.alias("_who")).distinct()
+        per_class = pairs.groupBy(*quasi_identifiers).agg(F.count(F.lit(1)).alias("_f"))
     else:
         per_class = df.groupBy(*quasi_identifiers).agg(F.count(F.lit(1)).alias("_f"))
     small = F.col("_f") < model.min_class_size
     row = per_class.agg(
         F.sum("_f").alias("records"), F.count(F.lit(1)).alias("classes"),
         F.sum(F.when(small, 1).otherwise(0)).alias("over"), F.sum(F.when(small, F.col("_f")).otherwise(0)).alias("rec_over"),
-        F.min("_f").alias("smallest"), F.count(F.lit(1)).alias("n"),
+        F.min("_f").alias("smallest"),
     ).first()
     records = int(row["records"] or 0)
     classes = int(row["classes"] or 0)
     people_over = int(row["rec_over"] or 0)
     if person and people_over:
         # A person in several small classes (a legal representative of two companies) counts once.
-        pairs = df.withColumn("_who", who).select(*quasi_identifiers, "_who").distinct()
-        sizes = pairs.groupBy(*quasi_identifiers).agg(F.count(F.lit(1)).alias("_f")).where(small)
+        sizes = per_class.where(small)
         on = [pairs[q].eqNullSafe(sizes[q]) for q in quasi_identifiers]
         people_over = pairs.join(sizes, on).select(pairs["_who"]).distinct().count()
     # mean θ over records: each record of a class of size f has θ = 1/f, so the sum is the class count.
