@@ -32,7 +32,7 @@ ADDRESSING_VERBS = ("通知", "告知", "转告", "提醒", "联系", "协助", 
 CUES = ROLE_CUES + KIN_CUES + ADDRESSING_VERBS
 # ... any role ending in 人, 者 or 户 (参保人, 开户人, 被申请人, 消费者, 申请者, 个体户, 低保户 ...), a cue by
 # its shape, and the words of naming (自称, 名为, 车主为);
-_ROLE_IN_REN = r"(?:[\u4e00-\u9fa5]{1,3}(?:人|者|户)|自称|名为|名叫|叫做|署名)"
+_ROLE_BY_SHAPE = r"(?:[\u4e00-\u9fa5]{1,3}(?:人|者|户)|自称|名为|名叫|叫做|署名)"
 # ... and words that follow one: titles, reporting verbs, and the verbs of a service request.
 AFTER = ("女士", "先生", "同志", "老师", "家住", "来电", "反映", "称", "表示", "投诉", "咨询", "于", "的", "说",
          "电话", "手机", "身份证", "证件", "住在", "办理", "申请", "领取", "提交", "签收", "缴纳", "补缴", "代为", "前来",
@@ -46,17 +46,18 @@ _DELIM = r"[，。、；：:,（(\s)）]"
 _NAME = r"([\u4e00-\u9fa5]{2,4}?)"
 # Zero-width matches (everything inside a lookahead) so that overlapping cues are all tried:
 # in "患者家属郑浩来电" both 患者 and 家属 introduce the candidate.
-_CUE_NAME = re.compile(r"(?=(?:" + "|".join(sorted(CUES, key=len, reverse=True)) + r")[：:\s]?" +
-                       _NAME + r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$))")
-_ROLE_NAME = re.compile(r"(?=" + _ROLE_IN_REN + r"[：:\s]?" + _NAME + r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$))")
+_KNOWN_CUE = "(?:" + "|".join(sorted(CUES, key=len, reverse=True)) + ")"
+_NAME_ENDS = r"(?=" + _DELIM + "|" + "|".join(AFTER) + r"|$)"
+_CUE_NAME = re.compile(r"(?=" + _KNOWN_CUE + r"[：:\s]?" + _NAME + _NAME_ENDS + ")")
+_ROLE_NAME = re.compile(r"(?=" + _ROLE_BY_SHAPE + r"[：:\s]?" + _NAME + _NAME_ENDS + ")")
 _NAME_CUE = re.compile(r"(?:^|" + _DELIM + r")" + _NAME + r"(?=" + "|".join(AFTER[:9]) + r")")
 _LIST_JOINERS = "、和与及"
 _TITLES = ("同志", "先生", "女士", "老师", "师傅")
 _PARTICLE_NAME = re.compile(r"(?=(?:" + "|".join(_PARTICLES) + r")" + _NAME + r"(?=" + "|".join(_SERVICE_VERBS + _TITLES) + r"))")
-# Where a cue stands, for the names no following word marks ("转告其子女冶轩敏尽快回家").
 # An identity document or phone in brackets follows a person: "兹证明丰秀（身份证…".
 _ID_BRACKET = re.compile(r"[\u4e00-\u9fa5](?=[（(](?:身份证|证件|公民身份|护照|电话|手机|联系电话|港澳|台胞|\d{6}))")
-_ANY_CUE = re.compile(r"(?:" + "|".join(sorted(CUES, key=len, reverse=True)) + "|" + _ROLE_IN_REN + r")[：:\s]?")
+# Where a cue stands, for the names no following word marks ("转告其子女冶轩敏尽快回家").
+_ANY_CUE = re.compile("(?:" + _KNOWN_CUE + "|" + _ROLE_BY_SHAPE + r")[：:\s]?")
 # A candidate ending in a place or street word is a place ("刘街", "梁平区", "石家庄").
 _PLACE_ENDINGS = tuple("路街巷区县市镇村港庄道里弄州省乡湾桥园")
 _WHOLE_NAME = re.compile(r"[\u4e00-\u9fa5]{2,4}")  # a cell holding only a name
@@ -180,9 +181,10 @@ class CnPersonNameRecognizer(RuleRecognizer):
             return
         length = 0
         for word in _jieba_posseg().dt.tokenizer.cut(run.group(0)[:8], HMM=True):
-            if length == 0 and (word in AFTER or (len(word) >= 2 and cls._common_word(word))):
+            ordinary = word in AFTER or (len(word) >= 2 and cls._common_word(word))
+            if length == 0 and ordinary:
                 return  # the cue is followed by an ordinary word ("家属申请…"), not a name
-            if length >= 2 and ((len(word) >= 2 and cls._common_word(word)) or word in AFTER or word in _TITLES):
+            if length >= 2 and (ordinary or word in _TITLES):
                 break
             if length + len(word) > 4:
                 break

@@ -4,7 +4,7 @@ import re
 
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
-from masking.recognizers.en_person_name import AFTER_HOUSE_NUMBER
+from masking.recognizers.en_person_name import after_house_number
 
 # Two or more capitalised words ("John Smith", "Richard Lewis Jr.").
 ENGLISH_NAME = re.compile(r"[A-Z][A-Za-z'\-]+(?:[ .]+[A-Z][A-Za-z'\-]*)*\.?")
@@ -27,4 +27,4 @@ class EnglishNerRecognizer(SpacyRecognizer):
 
     def analyze(self, text, entities, nlp_artifacts=None):
         return [r for r in super().analyze(text, entities, nlp_artifacts)
-                if ENGLISH_NAME.fullmatch(text[r.start:r.end]) and not AFTER_HOUSE_NUMBER.search(text[max(0, r.start - 4):r.start])]
+                if ENGLISH_NAME.fullmatch(text[r.start:r.end]) and not after_house_number(text, r.start)]

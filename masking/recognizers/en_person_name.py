@@ -40,10 +40,15 @@ _PLACE_AND_ORGANISATION_WORDS = {
     "Kong", "Macau", "Macao", "Taiwan", "Mongolia", "York", "Zealand", "Kingdom", "States", "Republic", "Island",
     "Islands", "River", "Lake", "Mountain", "Bay", "Card", "App", "Pay", "Wallet", "Airlines", "Railway",
 }
-_NOT_NAMES = _PLACE_AND_ORGANISATION_WORDS | {"Please", "The", "District", "Office", "Bureau", "Hotline", "Team", "Service", "Department", "Company",
-              "Ltd", "China", "Shenzhen", "Beijing", "Guangdong", "Room", "Flat", "Apt", "Suite", "Unit"}
-# Words after a house number are a street, whatever they look like ("12 Grace Fields").
-AFTER_HOUSE_NUMBER = re.compile(r"\d[A-Za-z]?,?\s+$")
+_NOT_NAMES = _PLACE_AND_ORGANISATION_WORDS | {"Please", "The", "District", "Hotline", "Team", "Service", "Department",
+                                              "Company", "Ltd", "China", "Shenzhen", "Beijing", "Guangdong", "Room",
+                                              "Flat", "Apt", "Suite", "Unit"}
+_HOUSE_NUMBER_BEFORE = re.compile(r"\d[A-Za-z]?,?\s+$")
+
+
+def after_house_number(text: str, start: int) -> bool:
+    """Words after a house number are a street, whatever they look like ("12 Grace Fields")."""
+    return bool(_HOUSE_NUMBER_BEFORE.search(text[max(0, start - 4):start]))
 
 
 class EnPersonNameRecognizer(RuleRecognizer):
@@ -64,7 +69,7 @@ class EnPersonNameRecognizer(RuleRecognizer):
         spans += [m.span(1) for m in _GIVEN_FIRST.finditer(text) if m.group(1).split()[0] in GIVEN_NAMES]
         spans += [m.span(1) for m in _MID_SENTENCE.finditer(text)]
         for start, end in sorted(set(spans)):
-            if any(w in _NOT_NAMES for w in text[start:end].split()) or AFTER_HOUSE_NUMBER.search(text[max(0, start - 4):start]):
+            if any(w in _NOT_NAMES for w in text[start:end].split()) or after_house_number(text, start):
                 continue
             results.append(RecognizerResult(self.ENTITY, start, end, 0.75))
         return results
