@@ -24,6 +24,7 @@ from govlake.config import settings
 from govlake.errors import ContractError
 from govlake.principals import REGISTRY_FILE, load_registry
 from masking.operators import OPERATORS
+from masking.risk import SHARING_MODELS as _RISK_MODELS
 
 LEVELS = ("national", "provincial", "city", "district")
 FORMATS = ("csv", "jsonl")
@@ -31,8 +32,8 @@ MODES = ("snapshot", "increment")
 SIGNATURE_POLICIES = ("required", "optional")
 DRIFT_POLICIES = ("reject", "allow")
 DEFAULT_MAX_RECORD_BYTES = 1 << 20
-# GB/T 42460's sharing models (masking.risk.SHARING_MODELS holds their thresholds).
-SHARING_MODELS = ("public", "controlled", "enclave")
+# GB/T 42460's sharing models, named where their thresholds are defined.
+SHARING_MODELS = tuple(_RISK_MODELS)
 CONTEXT_RISKS = ("deliberate_attack", "inadvertent_recognition", "breach")
 COLUMN_CLASSES = ("direct_identifier", "quasi_identifier", "sensitive", "other")
 _TYPE_RE = re.compile(r"^(string|int|long|double|boolean|date|timestamp|decimal\(\d+,\s*\d+\))$")
@@ -50,7 +51,7 @@ KEYS = {
     "personal": {"entity", "operator", "params"},
     "free_text[]": {"column", "operators"},
     "risk": {"k", "l", "sensitive", "generalise", "max_suppression", "context"},
-    "risk.context": {"deliberate_attack", "inadvertent_recognition", "breach"},
+    "risk.context": set(CONTEXT_RISKS),
     "risk.context.*": {"value", "set_by", "reason"},
     "classification.*": {"class", "reviewer", "reason"},
     "risk.generalise[]": {"column", "operator", "params"},
