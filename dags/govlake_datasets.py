@@ -46,6 +46,7 @@ from airflow.sdk import (
     task_group,
 )
 
+from entrypoints.airflow_approval import PrivacyOfficerApproval
 from entrypoints.airflow_tasks import RETRY_POLICY, curated_asset, run_outcome, run_stage
 from entrypoints.airflow_triggers import landing_asset
 from govlake.contracts import Contract, load_contracts
@@ -118,7 +119,10 @@ def build_dag(contract: Contract) -> DAG:
             return mask(validate(ref))
 
         processed = batch.expand(ref=ingest(contract.dataset))
-        processed >> policy_sync() >> publish(contract.dataset) >> outcome(contract.dataset)
+        # A privacy officer approves the release when govlake.approvals says one must (Required Actions).
+        approval = PrivacyOfficerApproval(task_id="privacy_approval", dataset=contract.dataset,
+                                          trigger_rule=TriggerRule.ALL_DONE)
+        processed >> policy_sync() >> approval >> publish(contract.dataset) >> outcome(contract.dataset)
     return dag
 
 

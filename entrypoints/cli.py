@@ -77,17 +77,24 @@ def generate(rows: int = typer.Option(200, help="insured persons; other extracts
 
 @command()
 def run(datasets: List[str] = typer.Argument(..., help="one dataset, or several (all stages only)"),
-        stage: str = typer.Option("all", help="all, or one of ingest, validate, mask, policy_sync, publish"),
+        stage: str = typer.Option("all", help="all, or one of ingest, validate, mask, policy_sync, plan_release "
+                                      "(does the release wait for a privacy officer?), publish"),
         batch: Optional[str] = typer.Option(None, help="batch id (for validate or mask: redo that batch)"),
         as_json: bool = typer.Option(False, "--json", help="print the outcome as JSON"),
+        run_by: Optional[str] = typer.Option(None, "--as", help="who runs it, for the approval record "
+                                             "(default: the login name); they cannot approve the release"),
         verbose: bool = typer.Option(True)):
-    """Run a dataset's pipeline in this process, without Airflow (exit 2 if anything was refused)."""
+    """Run a dataset's pipeline in this process, without Airflow (exit 2 if anything was refused, 3 if a
+    release waits for a privacy officer: `govlake approve`, then run again)."""
     _logging(verbose)
+    from govlake.approvals import RUN_BY_ENV
     from govlake.records import BatchRef
     from jobs import pipeline
 
+    if run_by:
+        os.environ[RUN_BY_ENV] = run_by
     if stage == "all":
-        refused = False
+        refused = waiting = False
         for dataset in datasets:
             outcome = pipeline.run_all(dataset)
             if as_json:
@@ -97,9 +104,12 @@ def run(datasets: List[str] = typer.Argument(..., help="one dataset, or several 
                     typer.echo(line)
             for reason in outcome.refused:
                 typer.echo(f"refused: {reason}", err=True)
+            if outcome.awaiting_approval:
+                typer.echo(f"waiting: {outcome.awaiting_approval}", err=True)
             refused = refused or not outcome.ok
-        if refused:
-            raise typer.Exit(2)
+            waiting = waiting or bool(outcome.awaiting_approval)
+        if refused or waiting:
+            raise typer.Exit(2 if refused else 3)
         return
     if stage not in pipeline.STAGES:
         raise typer.BadParameter(f"--stage must be all or one of {', '.join(pipeline.STAGES)}")
@@ -108,7 +118,7 @@ def run(datasets: List[str] = typer.Argument(..., help="one dataset, or several 
     dataset = datasets[0]
     if stage == "policy_sync":
         result = pipeline.STAGES[stage]()
-    elif stage in ("ingest", "publish"):
+    elif stage in ("ingest", "plan_release", "publish"):
         result = pipeline.STAGES[stage](dataset)
     else:
         if not batch:
@@ -377,6 +387,23 @@ def contracts():
                    f"{len(c.columns)} columns, {len(c.personal_columns)} personal, "
                    f"{len(suite.get('expectations', []))} expectations; {c.delivery.mode}, signature "
                    f"{c.delivery.signature} ({keys} key{'s' if keys != 1 else ''} registered)")
+
+
+@command()
+def approve(dataset: str, principal: str = typer.Option(..., "--as", help="the privacy officer deciding"),
+            reject: bool = typer.Option(False, "--reject", help="reject the release instead"),
+            comment: str = typer.Option("", help="why, for the record")):
+    """Approve (or reject) the release of DATASET that waits for a privacy officer; audited. The person
+    who ran the pipeline cannot approve it. An Airflow run waiting in Required Actions resumes; after
+    `govlake run`, run it again to publish."""
+    from entrypoints.airflow_hitl import approve as decide_release
+    from govlake.storage import lake
+
+    record, run_id = decide_release(lake(), dataset, principal, approve=not reject, comment=comment)
+    typer.echo(f"{dataset} release v{record.version}: {record.status} by {principal} "
+               f"(request {record.request_id}; reasons: {'; '.join(record.reasons)})")
+    typer.echo(f"  Airflow run {run_id} resumes" if run_id else
+               f"  no Airflow run was waiting: `govlake run {dataset}` or the next DAG run publishes it")
 
 
 @command()

@@ -15,17 +15,48 @@ from govlake.contracts import load_contracts
 from govlake.records import iter_manifests, read_catalog_entry, read_report
 from govlake.storage import Lake
 
+DEMO_PRIVACY_OFFICER = "privacy_officer"
 
-def _airflow(args: list[str], env: dict, log_path: Path) -> int:
+
+def _airflow(args: list[str], env: dict, log_path: Path, while_running=None) -> int:
+    """Run an Airflow command; ``while_running()`` is called every two seconds until it ends, and
+    stops it by returning False."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
-        proc = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env,
-                              stdout=log, stderr=subprocess.STDOUT, cwd=env["AIRFLOW_HOME"])
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), *args], env=env,
+                                stdout=log, stderr=subprocess.STDOUT, cwd=env["AIRFLOW_HOME"])
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                if while_running and while_running() is False:
+                    proc.terminate()
+                    proc.wait()
+                    return 1
     return proc.returncode
 
 
-def run_dags(dag_ids: list[str], logical_date: str, echo=print) -> dict[str, int]:
-    """``airflow dags test`` each DAG (after ``airflow db migrate``); returns exit codes."""
+def _approver(dag_id: str, officer: str, env: dict, echo):
+    """Approve the run's release as ``officer`` once it waits, with ``govlake approve`` (what a privacy
+    officer does in the UI's Required Actions); False, to stop the run, if the approval is refused."""
+    from govlake.approvals import pending
+
+    contract = next((c for c in load_contracts().values() if c.dag_id == dag_id), None)
+
+    def check() -> bool:
+        if contract is None or pending(Lake.from_settings(), contract.dataset) is None:
+            return True
+        done = subprocess.run([sys.executable, "-m", "entrypoints.cli", "approve", contract.dataset, "--as", officer,
+                               "--comment", "approved by the unattended demo"], env=env, capture_output=True, text=True)
+        for line in (done.stdout + done.stderr).strip().splitlines():
+            echo(f"    {line}")
+        return done.returncode == 0
+    return check
+
+
+def run_dags(dag_ids: list[str], logical_date: str, echo=print, approve_as: str | None = None) -> dict[str, int]:
+    """``airflow dags test`` each DAG (after ``airflow db migrate``); returns exit codes. With
+    ``approve_as``, that privacy officer approves every release that waits for one."""
     cfg = settings()
     env = airflow_environ(cfg)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -38,7 +69,8 @@ def run_dags(dag_ids: list[str], logical_date: str, echo=print) -> dict[str, int
     for dag_id in dag_ids:
         start = time.time()
         log_path = logs / f"{dag_id}.log"
-        codes[dag_id] = _airflow(["dags", "test", dag_id, logical_date], env, log_path)
+        codes[dag_id] = _airflow(["dags", "test", dag_id, logical_date], env, log_path,
+                                 _approver(dag_id, approve_as, env, echo) if approve_as else None)
         state = "ok" if codes[dag_id] == 0 else f"FAILED (exit {codes[dag_id]}, log {log_path})"
         echo(f"  {dag_id}: {state} ({time.time() - start:.0f}s)")
     return codes
@@ -146,8 +178,9 @@ def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
              "`make spark-down` stops it)")
     reconciliations = load_reconciliations()
     # The reconciliations run after the datasets they join (the scheduler starts them on the assets).
+    # Every first release waits for a privacy officer; the demo answers as one, as `govlake approve` does.
     codes = run_dags([contracts[d].dag_id for d in sorted(contracts)] + [r.dag_id for r in reconciliations.values()],
-                     dt.date.today().isoformat(), echo)
+                     dt.date.today().isoformat(), echo, approve_as=DEMO_PRIVACY_OFFICER)
     print_summary(lake, echo)
     for rec in reconciliations.values():
         reports = lake.list_files(f"reports/_reconciliation/{rec.name}", "*.json")

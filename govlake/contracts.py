@@ -50,7 +50,7 @@ KEYS = {
     "schema[]": {"name", "type", "nullable", "aliases", "formats", "format", "personal", "description"},
     "personal": {"entity", "operator", "params"},
     "free_text[]": {"column", "operators"},
-    "risk": {"k", "l", "sensitive", "generalise", "max_suppression", "context"},
+    "risk": {"k", "l", "sensitive", "generalise", "max_suppression", "routine_suppression", "context"},
     "risk.context": set(CONTEXT_RISKS),
     "risk.context.*": {"value", "set_by", "reason"},
     "classification.*": {"class", "reviewer", "reason"},
@@ -183,6 +183,7 @@ class RiskPolicy:
     sensitive: tuple[str, ...] = ()
     generalise: tuple[GeneraliseStep, ...] = ()
     max_suppression: float = 0.05  # share of rows that may be suppressed to reach k
+    routine_suppression: float = 0.01  # above this share a release waits for a privacy officer
     context: tuple[ContextRisk, ...] = ()  # none: a non-public release's context risk is taken as 1
 
 
@@ -458,6 +459,7 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         sensitive=tuple(risk_doc.get("sensitive") or ()),
         generalise=tuple(steps),
         max_suppression=float(risk_doc.get("max_suppression", 0.05)),
+        routine_suppression=float(risk_doc.get("routine_suppression", 0.01)),
     )
 
     access = []

@@ -49,6 +49,10 @@ class PrivacyGateBlocked(Refusal):
     """Discovery, the re-identification risk gate or post-mask verification stopped a batch."""
 
 
+class ApprovalRequired(Refusal):
+    """A release waits for a privacy officer's decision (govlake.approvals)."""
+
+
 class MissingKeyError(Refusal):
     """A secret the pipeline needs (pseudonymisation or signing key) is not configured."""
 

@@ -18,6 +18,7 @@ front of these paths.
     reports/<dataset>/{validation,masking}/<batch>.{json,html}
     reports/<dataset>/landing/<time>.json              what each ingest found in the landing zone
     reports/<dataset>/risk/v<version>.json             the re-identification risk evaluation of a release
+    approvals/<dataset>/<request>.json                 a privacy officer's decision on a release
     catalog/<dataset>.json, catalog/_release_keys/<key>.pub
     work/_erasures/register.json                       pseudonyms of erased subjects (service only)
     audit/log/<seq>.json, audit/_head.json            the audit hash chain (checkpoints: govlake.audit)
@@ -125,6 +126,14 @@ def risk_evaluation_history(dataset: str, version: int | str, evaluated_at: str)
     """An earlier evaluation of the same version (a blocked release, evaluated again once fixed)."""
     stamp = evaluated_at.replace(":", "").replace("-", "").replace("+0000", "Z")
     return f"reports/{dataset}/risk/history/v{version}-{stamp}.json"
+
+
+def approvals(dataset: str) -> str:
+    return f"approvals/{dataset}"
+
+
+def approval(dataset: str, request_id: str) -> str:
+    return f"approvals/{dataset}/{request_id}.json"
 
 
 def risk_evaluations(dataset: str) -> str:

@@ -394,6 +394,26 @@ class CatalogEntry(Record):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class ApprovalRecord(Record):
+    """A privacy officer's decision on a release that needs one (``govlake.approvals``)."""
+
+    dataset: str
+    request_id: str
+    version: int  # the curated version the release would become
+    release: str  # fingerprint of the batches in the release
+    contract: dict[str, str]  # the privacy-relevant parts of the contract, each hashed
+    reasons: list[str]
+    evaluation: str  # the risk evaluation the officer reviews (lake-relative)
+    masking_reports: list[str] = Field(default_factory=list)
+    requested_by: str  # who ran the pipeline (an Airflow user, or the OS user)
+    requested_at: str
+    status: str = "pending"  # pending, approved, rejected
+    decided_by: str | None = None
+    decided_at: str | None = None
+    comment: str = ""
+    channel: str | None = None  # airflow (Required Actions) or cli
+
+
 class AuditEvent(Record):
     """One link of the audit chain: ``hash`` is SHA-256 of the record without it, and ``prev`` the
     hash of the record before (see :mod:`govlake.audit`)."""
@@ -527,3 +547,20 @@ def read_report(lake: Lake, rel: str) -> dict:
     if not lake.exists(rel):
         raise NotFound(f"{lake.uri(rel)} does not exist")
     return lake.read_json(rel)
+
+
+def load_approval(lake: Lake, rel: str) -> ApprovalRecord:
+    return _load(lake, rel, ApprovalRecord)
+
+
+def save_approval(lake: Lake, record: ApprovalRecord) -> str:
+    from govlake import paths
+
+    return _save(lake, paths.approval(record.dataset, record.request_id), record)
+
+
+def iter_approvals(lake: Lake, dataset: str) -> list[ApprovalRecord]:
+    from govlake import paths
+
+    out = [load_approval(lake, f.path) for f in lake.list_files(paths.approvals(dataset), "*.json", recursive=False)]
+    return sorted(out, key=lambda r: r.requested_at)

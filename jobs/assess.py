@@ -28,6 +28,8 @@ Anything below L3 blocks the release (PrivacyGateBlocked), with the reason.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 
 from govlake import paths, tables
@@ -224,10 +226,34 @@ def undeclared_columns(lake: Lake, dataset: str, batch_ids: list[str]) -> dict[s
     return {k: sorted(v) for k, v in found.items()}
 
 
+def _inputs(contract: Contract, lake: Lake, contracts: dict[str, Contract], batch_ids: list[str], release: str) -> str:
+    """A digest of everything an evaluation depends on: the release, the contracts and principals (they
+    decide columns, grants and views) and the published versions of the datasets it can be joined with."""
+    from govlake.config import settings
+    from govlake.principals import REGISTRY_FILE
+
+    registry = settings().contracts_dir / REGISTRY_FILE
+    domain = {c.dataset: getattr(tables.read_current(lake, c.dataset), "version", None)
+              for c in contracts.values() if c.pseudonym_domain == contract.pseudonym_domain and c.dataset != contract.dataset}
+    shas = sorted((c.dataset, c.sha256) for c in contracts.values())
+    parts = [release, batch_ids, contract.sha256, shas, registry.read_text() if registry.exists() else "", domain]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
 def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids: list[str],
-           contracts: dict[str, Contract] | None = None) -> dict:
+           contracts: dict[str, Contract] | None = None, release: str = "") -> dict:
     """The risk evaluation of the release about to be published; PrivacyGateBlocked when it must not be."""
     contracts = contracts if contracts is not None else load_contracts()
+    rel = paths.risk_evaluation(contract.dataset, version)
+    inputs = _inputs(contract, lake, contracts, batch_ids, release)
+    earlier = lake.read_json(rel) if lake.exists(rel) else None
+    if earlier and earlier.get("inputs") == inputs:  # e.g. evaluated once already, then approved
+        log.info("assess %s v%s: inputs unchanged since %s; the evaluation stands", contract.dataset, version,
+                 earlier["evaluated_at"])
+        if not earlier["passed"]:
+            raise PrivacyGateBlocked(f"{contract.dataset}: release v{version} blocked by the risk evaluation: "
+                                     + "; ".join(earlier["blocked"]))
+        return earlier
     cols = inventory(contract, undeclared_columns(lake, contract.dataset, batch_ids))
     classes = {c.column: c for c in cols}
     views = _views(contract)
@@ -253,10 +279,9 @@ def assess(contract: Contract, lake: Lake, spark, frame, version: int, batch_ids
                            for c in contract.risk.context],
         "audiences": audiences, "accumulation": accumulation,
         "grade": grade, "grade_meaning": GRADES[grade], "passed": not blocked, "blocked": blocked,
+        "inputs": inputs,
     }
-    rel = paths.risk_evaluation(contract.dataset, version)
-    if lake.exists(rel):  # evidence is kept: an earlier evaluation of this version moves to the history
-        earlier = lake.read_json(rel)
+    if earlier:  # evidence is kept: an earlier evaluation of this version moves to the history
         lake.write_json(paths.risk_evaluation_history(contract.dataset, version, earlier["evaluated_at"]), earlier)
     lake.write_json(rel, evaluation)
     audit(lake, "release_blocked" if blocked else "release_assessed", contract.dataset, version=version, grade=grade,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from govlake.contracts import load_contract
-from govlake.errors import Refusal
+from govlake.errors import ApprovalRequired, Refusal
 from govlake.locks import dataset_lock
 from govlake.records import BatchRef, Status, load_manifest
 from govlake.spark import get_spark, storage_error_from_spark
@@ -84,6 +84,14 @@ def run_publish(dataset: str) -> dict | None:
 
 
 @_plain_storage_errors
+def run_plan_release(dataset: str) -> dict:
+    """Whether the dataset's next release waits for a privacy officer (see jobs.publish.plan_release)."""
+    from jobs.publish import plan_release
+
+    return plan_release(load_contract(dataset), open_lake(), get_spark())
+
+
+@_plain_storage_errors
 def run_policy_sync() -> dict:
     """Make the object store's users and bucket policy match the contracts (before publishing views)."""
     from govlake.locks import dataset_lock
@@ -102,6 +110,7 @@ STAGES: dict[str, Callable] = {
     "validate": run_validate,
     "mask": run_mask,
     "policy_sync": run_policy_sync,
+    "plan_release": run_plan_release,
     "publish": run_publish,
 }
 
@@ -115,6 +124,7 @@ class RunOutcome:
     refused: list[str] = field(default_factory=list)
     landing: list[str] = field(default_factory=list)
     published: dict | None = None
+    awaiting_approval: str | None = None  # the release waits for a privacy officer (govlake.approvals)
 
     @property
     def ok(self) -> bool:
@@ -122,7 +132,7 @@ class RunOutcome:
 
     def to_dict(self) -> dict:
         return {"dataset": self.dataset, "ok": self.ok, "batches": self.batches, "refused": self.refused,
-                "landing": self.landing, "published": self.published}
+                "landing": self.landing, "published": self.published, "awaiting_approval": self.awaiting_approval}
 
     def lines(self) -> list[str]:
         out = [f"{self.dataset}: landing zone: {len(self.landing)} entr{'y' if len(self.landing) == 1 else 'ies'}"]
@@ -133,6 +143,8 @@ class RunOutcome:
                        f"{b['rows_quarantined']} + suppressed {b['rows_suppressed']}"
                        + (f"; {b['reason']}" if b.get("reason") else ""))
         out += [f"  REFUSED: {r}" for r in self.refused]
+        if self.awaiting_approval:
+            out.append(f"  WAITING: {self.awaiting_approval}")
         if self.published:
             out.append(f"  curated version {self.published['version']}: {self.published['table']} "
                        f"({len(self.published['files'])} file(s))")
@@ -166,7 +178,10 @@ def run_all(dataset: str) -> RunOutcome:
             except Refusal as exc:
                 outcome.refused.append(str(exc))
         run_policy_sync()
-        run_publish(dataset)
+        try:
+            run_publish(dataset)
+        except ApprovalRequired as exc:
+            outcome.awaiting_approval = str(exc)
         current = read_current(lake, dataset)
         outcome.published = current.model_dump() if current else None
         outcome.batches = describe_batches(dataset, ingested["batches"])

@@ -27,7 +27,7 @@ import time
 
 import pyarrow.parquet as pq
 
-from govlake import paths, tables
+from govlake import approvals, paths, tables
 from govlake.access import AccessModel, View
 from govlake.contracts import Contract
 from govlake.errors import ContractError
@@ -76,7 +76,20 @@ def _fingerprint(batches: list[BatchManifest]) -> str:
     return hashlib.sha256("|".join(f"{m.batch_id}@{m.masking.masked_at}" for m in batches).encode()).hexdigest()[:10]
 
 
-def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
+def plan_release(contract: Contract, lake: Lake, spark) -> dict:
+    """Everything publish decides before it writes: the risk evaluation and whether the release waits
+    for a privacy officer (the Airflow approval task asks this first)."""
+    from govlake.errors import ApprovalRequired
+
+    try:
+        with dataset_lock(lake, contract.dataset, "plan release"):
+            _publish(contract, lake, spark, dry_run=True)
+    except ApprovalRequired as exc:
+        return {"needs_approval": True, "note": str(exc)}
+    return {"needs_approval": False, "note": "approved already, or no approval needed"}
+
+
+def _publish(contract: Contract, lake: Lake, spark, dry_run: bool = False) -> CurrentVersion | None:
     started = time.monotonic()
     ds = contract.dataset
     manifests = iter_manifests(lake, ds)
@@ -93,6 +106,8 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
         return tables.read_current(lake, ds)
 
     release_key()  # no signing key: refuse before anything is written
+    if dry_run and not approvals.reasons_for(contract, lake, batches, has_release=current is not None):
+        return None  # nothing for a privacy officer to see: no need to evaluate twice
     number = (max(v.number for v in tables.versions(table)) + 1) if table and tables.versions(table) else 1
     held = json.loads(current.properties.get("govlake.batches", "{}")) if current else {}
     wanted = {m.batch_id: m.masking.masked_at for m in batches}
@@ -112,7 +127,12 @@ def _publish(contract: Contract, lake: Lake, spark) -> CurrentVersion | None:
     # The risk evaluation sees the whole dataset each audience will receive; a release it blocks
     # writes nothing.
     assess(contract, lake, spark, _release_frame(contract, lake, spark, kept, list(new_frames.values())), number,
-           [m.batch_id for m in batches])
+           [m.batch_id for m in batches], release=fingerprint)
+    # ... and a privacy officer approves it when the rules say so (ApprovalRequired until then).
+    approvals.check(contract, lake, number, fingerprint, batches, has_release=current is not None,
+                    evaluation=paths.risk_evaluation(ds, number))
+    if dry_run:
+        return None
 
     written: list[str] = []
     for m in to_write:

@@ -5,7 +5,6 @@ exactly when granted; everything else is denied by the object store itself."""
 import datetime as dt
 import os
 import shutil
-import subprocess
 import sys
 
 import boto3
@@ -17,6 +16,7 @@ from botocore.config import Config
 
 from govlake.config import REPO_ROOT
 from govlake.spark import s3a_jars
+from tests.approvals import cli_run_approved
 from tests.environment import temporary_environ
 
 pytestmark = [pytest.mark.rgw, pytest.mark.e2e]
@@ -54,9 +54,8 @@ def matrix(rgw, tmp_path_factory):
             generate(Lake.open(env["GOVLAKE_LAKE_ROOT"], rgw["endpoint"], keys=keys(DEPARTMENTS[ds])),
                      rows=1200, datasets=[ds])
         service = keys("govlake")
-        run = subprocess.run([sys.executable, "-m", "entrypoints.cli", "run", *DATASETS], cwd=REPO_ROOT,
-                             env={**os.environ, "AWS_ACCESS_KEY_ID": service[0], "AWS_SECRET_ACCESS_KEY": service[1]},
-                             capture_output=True, text=True, timeout=900)
+        run = cli_run_approved([sys.executable, "-m", "entrypoints.cli"], DATASETS, cwd=REPO_ROOT, timeout=900,
+                               env={**os.environ, "AWS_ACCESS_KEY_ID": service[0], "AWS_SECRET_ACCESS_KEY": service[1]})
         assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-6000:]
         yield {"env": env, "rgw": rgw, "model": model, "keys": keys, "first": first, "again": again,
                "lake": Lake.open(env["GOVLAKE_LAKE_ROOT"], rgw["endpoint"], keys=service), "contracts": contracts}

@@ -34,7 +34,8 @@ def airflow_run(tmp_path_factory):
         lake = Lake.from_settings()
         write_canary_extracts(lake)
         contracts = load_contracts()
-        codes = run_dags([contracts[d].dag_id for d in DATASETS], dt.date.today().isoformat(), echo=lambda *_: None)
+        codes = run_dags([contracts[d].dag_id for d in DATASETS], dt.date.today().isoformat(), echo=lambda *_: None,
+                         approve_as="privacy_officer")
         yield {"lake": lake, "codes": codes, "home": home, "settings": settings()}
 
 
@@ -93,7 +94,8 @@ def test_a_refused_delivery_fails_the_run_without_retries_or_traceback(tmp_path,
     lake = Lake.from_settings()
     generate(lake, rows=60, datasets=["tax_filings"])
     deliver(lake, load_contracts()["tax_filings"], "unsigned.csv", "纳税人识别号\n1\n".encode(), sign=False)
-    codes = run_dags(["govlake__tax_filings"], dt.date.today().isoformat(), echo=lambda *_: None)
+    codes = run_dags(["govlake__tax_filings"], dt.date.today().isoformat(), echo=lambda *_: None,
+                     approve_as="privacy_officer")
     assert codes["govlake__tax_filings"] != 0
     log = (tmp_path / "logs" / "govlake__tax_filings.log").read_text()
     assert "landing/tax_filings/unsigned.csv: unsigned: no signed delivery manifest lists this file" in log

@@ -35,6 +35,15 @@ def test_pipeline_on_s3_survives_the_store_stopping_mid_publish(s3_server, tmp_p
     visible = [f"{s3_server['bucket']}/lake-e2e/catalog/tax_filings.json",
                f"{s3_server['bucket']}/lake-e2e/curated/tax_filings/releases/1.json"]
 
+    # 0. The first release waits for a privacy officer, who approves it on the command line.
+    waiting = subprocess.run([*govlake, "run", "tax_filings"], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                             timeout=600)
+    assert waiting.returncode == 3 and "waiting: tax_filings: release v1" in waiting.stderr, waiting.stderr[-3000:]
+    assert all(info.type == pafs.FileType.NotFound for info in fs.get_file_info(visible)), "nothing published yet"
+    approved = subprocess.run([*govlake, "approve", "tax_filings", "--as", "privacy_officer"], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+
     # 1. The store stops answering right after the curated data is written, before the release is signed.
     pause = tmp_path / "pause"
     first = subprocess.Popen([*govlake, "run", "tax_filings"], cwd=REPO_ROOT, stdout=subprocess.PIPE,

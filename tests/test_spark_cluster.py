@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from govlake.config import REPO_ROOT
+from tests.approvals import cli_run_approved
 from tests.conftest import free_port
 from tests.environment import temporary_environ
 
@@ -76,8 +77,7 @@ def test_a_pipeline_runs_unchanged_on_a_standalone_cluster(cluster, tmp_path):
         generate(Lake.from_settings(), rows=300, datasets=[DATASET])
     env = {**os.environ, **lake_env, "GOVLAKE_SPARK_MASTER": cluster["url"], "GOVLAKE_SPARK_REMOTE": "local",
            "GOVLAKE_SPARK_DRIVER_MEMORY": "1g"}
-    run = subprocess.run([sys.executable, "-m", "entrypoints.cli", "run", DATASET], env=env, cwd=REPO_ROOT,
-                         capture_output=True, text=True, timeout=900)
+    run = cli_run_approved([sys.executable, "-m", "entrypoints.cli"], [DATASET], env=env, cwd=REPO_ROOT, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
     assert f"started a local Spark engine ({cluster['url']})" in run.stderr
     with urllib.request.urlopen(f"http://127.0.0.1:{cluster['ui']}/json/", timeout=5) as r:

@@ -80,10 +80,10 @@ def test_keygen_sign_and_a_signed_delivery_is_accepted(lake, spark, tmp_path, mo
 
 def test_verify_release_finds_a_tampered_file(lake, spark, tmp_path):
     from govlake.synthetic import generate
-    from jobs.pipeline import run_all
+    from tests.approvals import run_all_approved
 
     generate(lake, rows=60, datasets=["tax_filings"])
-    assert run_all("tax_filings").ok
+    assert run_all_approved("tax_filings").ok
     ok = runner.invoke(app, ["verify-release", "tax_filings"])
     assert ok.exit_code == 0 and "signature: valid" in ok.output and "OK: every file matches" in ok.output
     folder = lake.local_path("curated/tax_filings")
@@ -112,3 +112,37 @@ def test_run_reports_refusals_and_exits_2(lake):
     assert result.exit_code == 2
     assert "refused: landing/tax_filings/unsigned.csv: unsigned" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_first_release_waits_for_another_privacy_officer(lake, spark, monkeypatch):
+    """`govlake run` stops before publishing (exit 3); the officer who ran it, and anyone who is not a
+    privacy officer, cannot approve; another officer can, and the next run publishes. All audited."""
+    from govlake import paths
+    from govlake.records import iter_approvals, load_audit_event, read_catalog_entry
+    from govlake.synthetic import generate
+
+    generate(lake, rows=60, datasets=["tax_filings"])
+    monkeypatch.setenv("GOVLAKE_RUN_BY", "")  # `--as` sets it for the rest of the process; put it back after
+    waiting = runner.invoke(app, ["run", "tax_filings", "--as", "privacy_officer", "--no-verbose"])
+    assert waiting.exit_code == 3, waiting.output
+    assert "waiting: tax_filings: release v1 waits for a privacy officer's approval (first release" in waiting.stderr
+    assert read_catalog_entry(lake, "tax_filings") is None  # nothing published while it waits
+    own = runner.invoke(app, ["approve", "tax_filings", "--as", "privacy_officer"])
+    assert own.exit_code == 2 and "privacy_officer ran this release of tax_filings and cannot approve it" in own.output
+    analyst = runner.invoke(app, ["approve", "tax_filings", "--as", "tax_sz_analyst"])
+    assert analyst.exit_code == 2 and "'tax_sz_analyst' is not a privacy officer" in analyst.output
+    approved = runner.invoke(app, ["approve", "tax_filings", "--as", "privacy_officer_gd", "--comment", "k ok"])
+    assert approved.exit_code == 0, approved.output
+    assert "tax_filings release v1: approved by privacy_officer_gd" in approved.output
+    assert "no Airflow run was waiting" in approved.output
+    published = runner.invoke(app, ["run", "tax_filings", "--no-verbose"])
+    assert published.exit_code == 0, published.output
+    assert read_catalog_entry(lake, "tax_filings").version == "1"
+    (record,) = iter_approvals(lake, "tax_filings")
+    assert (record.requested_by, record.decided_by, record.status, record.comment) == (
+        "privacy_officer", "privacy_officer_gd", "approved", "k ok")
+    assert record.evaluation == paths.risk_evaluation("tax_filings", 1) and record.masking_reports
+    actions = [load_audit_event(lake, f.path).action for f in lake.list_files(paths.audit_log(), "*.json", recursive=False)]
+    assert {"approval_requested", "approval_refused", "release_approved"} <= set(actions)
+    again = runner.invoke(app, ["approve", "tax_filings", "--as", "privacy_officer_gd"])
+    assert again.exit_code != 0 and "no release of 'tax_filings' waits for approval" in again.output

@@ -9,8 +9,8 @@ import pytest
 from govlake.errors import IllegalTransition
 from govlake.records import BatchRef, read_catalog_entry
 from govlake.tables import read_current, read_dataset
-from jobs.pipeline import run_all
 from masking.keys import TOKEN_PATTERN, domain_key, token
+from tests.approvals import run_all_approved
 from tests.canary import CANARIES, CANARY_ID, write_canary_extracts
 from tests.environment import temporary_environ
 from tests.leakscan import find_canaries
@@ -23,7 +23,7 @@ def published(tmp_path_factory, spark):
     with temporary_environ({"GOVLAKE_LAKE_ROOT": str(tmp_path_factory.mktemp("lake-mp"))}):
         lake = Lake.from_settings()
         write_canary_extracts(lake)
-        outcomes = {ds: run_all(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
+        outcomes = {ds: run_all_approved(ds) for ds in ("social_insured", "business_registry", "hotline_tickets")}
         assert all(o.ok for o in outcomes.values()), {ds: o.refused for ds, o in outcomes.items()}
         yield lake, {ds: o.published for ds, o in outcomes.items()}
 

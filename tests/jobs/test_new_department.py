@@ -7,8 +7,8 @@ import yaml
 
 from govlake.config import REPO_ROOT
 from govlake.tables import read_dataset
-from jobs.pipeline import run_all
 from masking.checksums import resident_id_check_char
+from tests.approvals import run_all_approved
 
 CONTRACT = {
     "dataset": "civil_marriage_registrations",
@@ -53,7 +53,7 @@ def test_fifth_department_end_to_end(lake, spark, tmp_path, monkeypatch):
             "M2026001|11010519491231002X|张伟|20261101|申请人张伟，电话13812345678",
             *[f"M20260{i + 2:02d}|{p + resident_id_check_char(p)}|李娜|2026110{1 + i % 2}|无" for i, p in enumerate(people)]]
     lake.write_bytes("landing/civil_marriage_registrations/drop.txt", "\n".join(rows).encode("gb18030"))
-    outcome = run_all("civil_marriage_registrations")
+    outcome = run_all_approved("civil_marriage_registrations")
     assert outcome.ok, outcome.refused
     out = read_dataset(lake, "civil_marriage_registrations").to_pylist()
     assert outcome.published["version"] and len(out) == 12

@@ -13,6 +13,7 @@ from govlake.errors import PrivacyGateBlocked
 from govlake.records import Status, load_manifest, read_catalog_entry
 from govlake.synthetic import generate
 from jobs.pipeline import run_ingest, run_mask, run_publish, run_validate
+from tests.approvals import publish_approved
 from tests.leakscan import find_canaries
 
 
@@ -24,7 +25,7 @@ def validated(dataset):
 
 def published(dataset):
     run_mask(validated(dataset))
-    return run_publish(dataset)
+    return publish_approved(dataset)
 
 
 @pytest.fixture
@@ -189,7 +190,7 @@ def test_risk_evaluation_blocks_a_release_that_re_identifies_through_another_dat
 
     contracts_copy("business_registry", lambda doc: doc.update(
         access=yaml.safe_load((REPO_ROOT / "contracts" / "business_registry.yaml").read_text())["access"]))
-    assert run_publish("business_registry")["version"]
+    assert publish_approved("business_registry")["version"]
     passed = lake.read_json("reports/business_registry/risk/v1.json")
     history = lake.list_files("reports/business_registry/risk/history")  # the blocked evaluation is kept
     assert len(history) == 1 and not lake.read_json(history[0].path)["passed"]
