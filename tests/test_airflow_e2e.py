@@ -49,6 +49,21 @@ def test_every_dag_run_succeeds(airflow_run):
         f"see logs in {airflow_run['home'] / 'logs'}"
 
 
+def test_each_first_release_waited_in_airflow_for_a_privacy_officer(airflow_run):
+    """The approval task parked the run (Required Actions) until `govlake approve` answered it as a
+    privacy officer other than the runner; the decision is govlake's record and in the task's log."""
+    from govlake.records import iter_approvals
+
+    lake, home = airflow_run["lake"], airflow_run["home"]
+    for ds in DATASETS:
+        (record,) = iter_approvals(lake, ds)
+        assert (record.status, record.decided_by, record.version) == ("approved", "privacy_officer", 1)
+        assert record.requested_by != "privacy_officer" and "first release of the dataset" in record.reasons
+        log = (home / "logs" / f"govlake__{ds}.log").read_text()
+        assert "Waiting for Human-in-the-loop input for tasks: ['privacy_approval']" in log
+        assert log.index("Waiting for Human-in-the-loop") < log.index(f"release v1 of {ds} approved by privacy_officer")
+
+
 def test_curated_rows_schema_and_masking(airflow_run):
     lake = airflow_run["lake"]
     entry, table = curated(lake, "social_insured")
