@@ -13,12 +13,14 @@ import sys
 from pathlib import Path
 
 from govlake.config import REPO_ROOT, Settings, settings
+from govlake.principals import load_registry
 from govlake.signing import RELEASE_KEY_ENV, ensure_private_key
 from masking.keys import ENV_KEY
 
 # What `govlake airflow-env` prints as exports (never a secret itself: the key is read from its file).
 EXPORTED = ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__PARALLELISM",
-            "AIRFLOW__API__HOST", "GOVLAKE_HOME", "GOVLAKE_LAKE_ROOT", RELEASE_KEY_ENV, "PYTHONPATH")
+            "AIRFLOW__API__HOST", "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS",
+            "GOVLAKE_HOME", "GOVLAKE_LAKE_ROOT", RELEASE_KEY_ENV, "PYTHONPATH")
 
 
 def demo_key_path(cfg: Settings) -> Path:
@@ -61,6 +63,10 @@ def airflow_environ(cfg: Settings | None = None, base: dict | None = None) -> di
         "PYTHONPATH": str(REPO_ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else ""),
         "GX_ANALYTICS_ENABLED": "false",
     })
+    # The UI's users: an admin (who triggers runs) and each privacy officer, who may answer the
+    # approvals in Required Actions ("user" is the least role that may respond).
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", ",".join(
+        ["admin:admin"] + [f"{name}:user" for name in sorted(load_registry(cfg.contracts_dir).privacy_officers)]))
     if not env.get(ENV_KEY):
         env[ENV_KEY] = demo_key(cfg)
     if not env.get(RELEASE_KEY_ENV):

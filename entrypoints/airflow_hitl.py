@@ -21,6 +21,7 @@ from govlake.records import ApprovalRecord
 from govlake.storage import Lake
 
 APPROVAL_TASK = "privacy_approval"
+SETTLE_SECONDS = 5
 
 
 def _metadata_db() -> bool:
@@ -73,7 +74,11 @@ def respond(dag_id: str, principal: str, approve: bool, wait: float = 120) -> st
     while True:
         with create_session() as session:
             ti, detail = _waiting(session, dag_id)
-            if ti is not None and detail is not None:
+            # An answer in the same second the task parks races the scheduler, which then takes the
+            # parking worker's exit for a lost task and retries it (Airflow 3.3); a person is never
+            # that fast, so wait until the request has stood a few seconds.
+            settled = detail is not None and (timezone.utcnow() - detail.created_at).total_seconds() >= SETTLE_SECONDS
+            if ti is not None and settled:
                 detail.responded_by = HITLUser(id=principal, name=principal)
                 detail.responded_at = timezone.utcnow()
                 detail.chosen_options = ["Approve" if approve else "Reject"]
@@ -81,7 +86,7 @@ def respond(dag_id: str, principal: str, approve: bool, wait: float = 120) -> st
                 session.add(detail)
                 handle_event_submit(TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session)
                 return ti.run_id
-            running = session.scalars(_approval_tasks(dag_id, [TaskInstanceState.RUNNING])).first()
+            running = detail or session.scalars(_approval_tasks(dag_id, [TaskInstanceState.RUNNING])).first()
         if running is None or time.monotonic() > deadline:
             return None
         time.sleep(1)

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -61,20 +62,20 @@ def scheduler(tmp_path_factory):
         try:
             passwords = airflow_home / "simple_auth_manager_passwords.json.generated"
             deadline = time.monotonic() + 300
-            token = None
+            tokens: dict[str, str] = {}
             while time.monotonic() < deadline and proc.poll() is None:
                 try:
                     if passwords.exists():
-                        user, password = next(iter(json.loads(passwords.read_text()).items()))
-                        token = _call(base, "POST", "/auth/token", body={"username": user, "password": password})[
-                            "access_token"]
-                        _call(base, "GET", "/api/v2/dags/govlake__tax_filings", token)
+                        # admin triggers runs; the privacy officers answer approvals (airflow_env's users)
+                        tokens = {user: _call(base, "POST", "/auth/token", body={"username": user, "password": pw})[
+                            "access_token"] for user, pw in json.loads(passwords.read_text()).items()}
+                        _call(base, "GET", "/api/v2/dags/govlake__tax_filings", tokens["admin"])
                         break
                 except Exception:
-                    pass
+                    tokens = {}
                 time.sleep(2)
-            assert token, (home / "standalone.log").read_text()[-3000:]
-            yield {"base": base, "token": token, "home": home, "log": home / "standalone.log"}
+            assert tokens, (home / "standalone.log").read_text()[-3000:]
+            yield {"base": base, "token": tokens["admin"], "tokens": tokens, "home": home, "log": home / "standalone.log"}
         finally:
             os.killpg(proc.pid, 15)
             try:
@@ -84,12 +85,38 @@ def scheduler(tmp_path_factory):
             log.close()
 
 
+def _answer_approvals(scheduler, dag_id: str) -> list[dict]:
+    """What a privacy officer does in Required Actions: approve every release of ``dag_id`` that waits.
+    The admin who triggered the runs is not a respondent: Airflow refuses them (403)."""
+    base, tokens = scheduler["base"], scheduler["tokens"]
+    waiting = _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails?response_received=false",
+                    tokens["admin"])["hitl_details"]
+    seen, answered = scheduler.setdefault("seen", set()), []
+    for detail in waiting:
+        ti = detail["task_instance"]
+        if ti["id"] not in seen:  # a person reads the request first (an answer within a second of it
+            seen.add(ti["id"])    # being asked races the scheduler: see entrypoints.airflow_hitl)
+            continue
+        path = (f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
+                f"{ti['map_index']}/hitlDetails")
+        answer = {"chosen_options": ["Approve"], "params_input": {}}
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            _call(base, "PATCH", path, tokens["admin"], answer)
+        assert refused.value.code == 403
+        assert {u["name"] for u in detail["assigned_users"]} == {"privacy_officer", "privacy_officer_gd"}
+        assert "first release of the dataset" in detail["body"] and "risk evaluation" in detail["body"]
+        _call(base, "PATCH", path, tokens["privacy_officer"], answer)
+        answered.append(detail)
+    return answered
+
+
 def _wait_for(scheduler, dag_id: str, run: dict) -> dict:
     base, token = scheduler["base"], scheduler["token"]
     deadline = time.monotonic() + 900
     state = run["state"]
     while state not in ("success", "failed") and time.monotonic() < deadline:
         time.sleep(5)
+        scheduler.setdefault("answered", []).extend(_answer_approvals(scheduler, dag_id))
         state = _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}", token)["state"]
     tasks = _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances", token)
     summary = {t["task_id"] + (f"[{t['map_index']}]" if t["map_index"] >= 0 else ""): t["state"]
@@ -108,13 +135,17 @@ def test_a_rest_trigger_without_a_logical_date_runs_to_success(scheduler):
     assert run.get("logical_date") is None
     _wait_for(scheduler, dag_id, run)
 
-    from govlake.records import read_catalog_entry
+    from govlake.records import iter_approvals, read_catalog_entry
     from govlake.storage import Lake
 
     with temporary_environ({"GOVLAKE_HOME": str(scheduler["home"]),
                             "GOVLAKE_LAKE_ROOT": str(scheduler["home"] / "lake")}):
         entry = read_catalog_entry(Lake.from_settings(), DATASET)
+        records = iter_approvals(Lake.from_settings(), DATASET)
     assert entry is not None and entry.row_count > 0
+    # The first release waited in Required Actions until a privacy officer approved it there.
+    assert len(scheduler["answered"]) == 1, scheduler["answered"]
+    assert [(r.status, r.decided_by, r.channel) for r in records] == [("approved", "privacy_officer", "airflow")]
 
 
 def test_a_complete_delivery_starts_a_run_by_itself(scheduler):
