@@ -441,6 +441,13 @@ def risk(dataset: str, version: int = typer.Option(None, help="the release versi
         typer.echo(f"    {c['column']:<22} {c['column_class']:<18} {c['released_as']:<17} to {to:<32} by {c['decided_by']}")
     for c in ev["context_inputs"]:
         typer.echo(f"  context {c['name']} = {c['value']} (set by {c['set_by']}: {c['reason']})")
+    approval = ev.get("approval")
+    if approval and approval["needed"]:
+        typer.echo(f"  approval: {approval['status']} by {approval['decided_by']} ({approval['decided_at']}, "
+                   f"{approval['channel']}); asked because: {'; '.join(approval['reasons'])}; "
+                   f"run by {approval['requested_by']}")
+    elif approval:
+        typer.echo(f"  approval: not needed: {approval['basis']}")
     typer.echo(f"  JSON: {lk.uri(rel)}")
 
 

@@ -191,8 +191,10 @@ def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
                  f"{r['right_keys_without_match']} registrations have no insured person  ({lake.uri(reports[-1].path)})")
     home = cfg.home / "airflow"
     echo("Airflow UI (loopback only):  make airflow-ui   then open http://127.0.0.1:8080")
-    echo(f"  (runs `airflow standalone` with AIRFLOW_HOME={home}; the admin password is in")
+    echo(f"  (runs `airflow standalone` with AIRFLOW_HOME={home}; log in as admin to trigger runs, as")
+    echo(f"   {DEMO_PRIVACY_OFFICER} to approve releases in Required Actions; passwords in")
     echo(f"   {home / 'simple_auth_manager_passwords.json.generated'})")
+    echo("Approve a waiting release:   .venv/bin/govlake approve DATASET --as privacy_officer_gd")
     echo("Query as an analyst:         .venv/bin/govlake query --as tax_sz_analyst "
          "\"select district, count(*) from social_insured group by 1\"")
     failed = [d for d, c in codes.items() if c != 0]

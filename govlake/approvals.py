@@ -88,9 +88,6 @@ def check(contract: Contract, lake: Lake, version: int, release: str, batches: l
           has_release: bool, evaluation: str) -> ApprovalRecord | None:
     """Publish's gate: None when no approval is needed; the approved record when one is; else write
     (or keep) the pending request and refuse."""
-    reasons = reasons_for(contract, lake, batches, has_release)
-    if not reasons:
-        return None
     parts = contract_parts(contract)
     mine = [r for r in iter_approvals(lake, contract.dataset) if r.release == release and r.contract == parts]
     decided = [r for r in mine if r.status != "pending"]
@@ -100,6 +97,9 @@ def check(contract: Contract, lake: Lake, version: int, release: str, batches: l
         r = decided[-1]
         raise PrivacyGateBlocked(f"{contract.dataset}: release v{r.version} was rejected by {r.decided_by} "
                                  f"({r.decided_at}){': ' + r.comment if r.comment else ''}")
+    reasons = reasons_for(contract, lake, batches, has_release)
+    if not reasons:
+        return None
     pending = next((r for r in mine if r.status == "pending"), None)
     if pending is None:
         pending = ApprovalRecord(
@@ -114,6 +114,22 @@ def check(contract: Contract, lake: Lake, version: int, release: str, batches: l
         f"{contract.dataset}: release v{pending.version} waits for a privacy officer's approval "
         f"({'; '.join(pending.reasons)}); request {pending.request_id}: approve in Airflow's Required Actions "
         f"or with `govlake approve {contract.dataset} --as <privacy officer>`")
+
+
+def record_in_evaluation(lake: Lake, evaluation: str, approved: ApprovalRecord | None, dataset: str) -> None:
+    """Put the approval record into the release's risk evaluation (GB/T 37964's evaluation documents
+    include it): who decided, when and why it was asked; or why none was needed."""
+    doc = lake.read_json(evaluation)
+    if approved is not None:
+        doc["approval"] = {"needed": True, **approved.model_dump(
+            include={"request_id", "reasons", "requested_by", "requested_at", "status", "decided_by", "decided_at",
+                     "comment", "channel"})}
+    else:
+        last = next((r for r in reversed(iter_approvals(lake, dataset)) if r.status == "approved"), None)
+        doc["approval"] = {"needed": False, "basis": "no contract part that decides privacy changed since the approved "
+                           f"release v{last.version} (request {last.request_id}, {last.decided_by}), and no batch "
+                           "needed more than routine suppression" if last else "no approval rule applied"}
+    lake.write_json(evaluation, doc)
 
 
 def pending(lake: Lake, dataset: str) -> ApprovalRecord | None:

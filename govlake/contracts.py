@@ -452,14 +452,23 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         if not str(set_by).strip() or not str(reason).strip():
             raise check.fail(cwhere, "set_by and reason must say who estimated the probability and why")
         context.append(ContextRisk(name, float(value), str(set_by), str(reason)))
+    shares = {}
+    for key, default in (("max_suppression", 0.05), ("routine_suppression", 0.01)):
+        value = risk_doc.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise check.fail(f"risk.{key}", "must be a share of rows between 0 and 1")
+        shares[key] = float(value)
+    if shares["routine_suppression"] > shares["max_suppression"]:
+        raise check.fail("risk.routine_suppression", f"{shares['routine_suppression']} is above max_suppression "
+                         f"{shares['max_suppression']}: no batch could need an approval for suppressing more")
     risk = RiskPolicy(
         context=tuple(context),
         k=int(risk_doc.get("k", 5)),
         l=int(risk_doc["l"]) if risk_doc.get("l") is not None else None,
         sensitive=tuple(risk_doc.get("sensitive") or ()),
         generalise=tuple(steps),
-        max_suppression=float(risk_doc.get("max_suppression", 0.05)),
-        routine_suppression=float(risk_doc.get("routine_suppression", 0.01)),
+        max_suppression=shares["max_suppression"],
+        routine_suppression=shares["routine_suppression"],
     )
 
     access = []

@@ -129,10 +129,11 @@ def _publish(contract: Contract, lake: Lake, spark, dry_run: bool = False) -> Cu
     assess(contract, lake, spark, _release_frame(contract, lake, spark, kept, list(new_frames.values())), number,
            [m.batch_id for m in batches], release=fingerprint)
     # ... and a privacy officer approves it when the rules say so (ApprovalRequired until then).
-    approvals.check(contract, lake, number, fingerprint, batches, has_release=current is not None,
-                    evaluation=paths.risk_evaluation(ds, number))
+    approved = approvals.check(contract, lake, number, fingerprint, batches, has_release=current is not None,
+                               evaluation=paths.risk_evaluation(ds, number))
     if dry_run:
         return None
+    approvals.record_in_evaluation(lake, paths.risk_evaluation(ds, number), approved, ds)
 
     written: list[str] = []
     for m in to_write:

@@ -9,20 +9,31 @@ OFFICER = "privacy_officer"
 
 
 def approve(lake, dataset: str, officer: str = OFFICER):
+    """Approve the dataset's waiting release (None if another run's approval came first)."""
     from govlake.approvals import decide
+    from govlake.errors import NotFound
 
-    return decide(lake, dataset, officer, approve=True, comment="approved in a test")
+    try:
+        return decide(lake, dataset, officer, approve=True, comment="approved in a test")
+    except NotFound:
+        return None
 
 
 def run_all_approved(dataset: str):
     """``jobs.pipeline.run_all``; when the release waits, approve it and run again."""
+    from govlake.records import BatchRef
     from govlake.storage import lake
-    from jobs.pipeline import run_all
+    from jobs.pipeline import describe_batches, run_all
 
     outcome = run_all(dataset)
     if outcome.awaiting_approval:
         approve(lake(), dataset)
-        outcome = run_all(dataset)
+        again = run_all(dataset)
+        # One outcome for both runs: what the first refused, and its batches as they are now.
+        outcome.refused += [r for r in again.refused if r not in outcome.refused]
+        outcome.published, outcome.awaiting_approval = again.published, again.awaiting_approval
+        outcome.batches = describe_batches(dataset, [BatchRef.for_batch(dataset, b["batch_id"]).to_dict()
+                                                     for b in outcome.batches]) + again.batches
     assert not outcome.awaiting_approval, outcome.awaiting_approval
     return outcome
 

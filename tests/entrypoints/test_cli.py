@@ -144,5 +144,7 @@ def test_a_first_release_waits_for_another_privacy_officer(lake, spark, monkeypa
     assert record.evaluation == paths.risk_evaluation("tax_filings", 1) and record.masking_reports
     actions = [load_audit_event(lake, f.path).action for f in lake.list_files(paths.audit_log(), "*.json", recursive=False)]
     assert {"approval_requested", "approval_refused", "release_approved"} <= set(actions)
+    evidence = runner.invoke(app, ["risk", "tax_filings"])  # the approval is part of the evaluation's record
+    assert "approval: approved by privacy_officer_gd" in evidence.output and "run by privacy_officer" in evidence.output
     again = runner.invoke(app, ["approve", "tax_filings", "--as", "privacy_officer_gd"])
     assert again.exit_code != 0 and "no release of 'tax_filings' waits for approval" in again.output

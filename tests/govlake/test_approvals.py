@@ -21,7 +21,7 @@ def test_first_release_waits_then_another_officer_approves(lake, contracts, monk
         approvals.decide(lake, "social_insured", "tax_sz_analyst", approve=True)
     record = approvals.decide(lake, "social_insured", "privacy_officer_gd", approve=True, comment="ok")
     assert record.status == "approved"
-    assert _check(c, lake) is None  # approved: nothing waits any more
+    assert _check(c, lake).decided_by == "privacy_officer_gd"  # approved: the release goes ahead
     with pytest.raises(NotFound):
         approvals.decide(lake, "social_insured", "privacy_officer_gd", approve=True)
 

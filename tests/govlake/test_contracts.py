@@ -38,6 +38,8 @@ BASE = {"dataset": "x", "owner": {"department": "d", "level": "city", "region_co
     ({"schema": [{"name": "a", "type": "money"}]}, "unsupported type 'money'"),
     ({"schema": [{"name": "A b"}]}, "must be lower_snake_case"),
     ({"quasi_identifiers": ["zz"]}, "quasi-identifier 'zz' is not in the schema"),
+    ({"risk": {"max_suppression": "lots"}}, "risk.max_suppression: must be a share of rows between 0 and 1"),
+    ({"risk": {"max_suppression": 0.05, "routine_suppression": 0.2}}, "0.2 is above max_suppression 0.05"),
     ({"free_text": [{"column": "zz"}]}, "free_text column 'zz'"),
     ({"schema": [{"name": "a", "personal": {"entity": "PERSON"}}]}, "missing required field 'operator'"),
     ({"delivery": {"mode": "sometimes"}}, "delivery.mode 'sometimes' is not one of snapshot, increment"),

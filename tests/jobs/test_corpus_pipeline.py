@@ -17,7 +17,7 @@ from govlake import paths
 from govlake.records import LedgerState, Status, iter_manifests, load_ledger
 from govlake.synthetic import deliver
 from govlake.tables import read_current, read_dataset
-from jobs.pipeline import run_all
+from tests.approvals import run_all_approved
 from tests.corpus import CANARIES, EVENTS, PEOPLE, SIGNED, SNAPSHOT, cases, corpus_config, people
 from tests.environment import temporary_environ
 from tests.leakscan import find_canaries
@@ -68,9 +68,9 @@ def corpus_run(corpus_env, tmp_path_factory, spark):
             all_cases = cases()
             for case in all_cases:
                 put(lake, case.dataset, case.files)
-            first = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
+            first = {ds: run_all_approved(ds) for ds in (PEOPLE, EVENTS)}
             state = {ds: (read_current(lake, ds), load_ledger(lake, ds)) for ds in (PEOPLE, EVENTS)}
-            again = {ds: run_all(ds) for ds in (PEOPLE, EVENTS)}
+            again = {ds: run_all_approved(ds) for ds in (PEOPLE, EVENTS)}
             yield {"lake": lake, "cases": all_cases, "first": first, "again": again, "state": state,
                    "logs": handler.lines}
     finally:
@@ -190,7 +190,7 @@ def test_the_daily_flow(corpus_env, lake, spark, dataset):
         for day in days:
             path = daily(lake, dataset, day)
             delivered[path] = 3 + day % 4
-        outcome = run_all(dataset)
+        outcome = run_all_approved(dataset)
         assert outcome.ok, outcome.refused
         rows = curated_rows(lake, dataset)
         keys = [(r["_source_file"], r["_source_row"]) for r in rows]
@@ -213,7 +213,7 @@ def test_the_daily_flow(corpus_env, lake, spark, dataset):
     before = read_current(lake, dataset)
     deliver(lake, contract_for(dataset), "day11.csv", people(111, n=0), sign=False)  # header only: rejected
     deliver(lake, contract_for(dataset), "day12.csv", b"", sign=False)  # empty: refused
-    outcome = run_all(dataset)
+    outcome = run_all_approved(dataset)
     assert not outcome.ok and len(outcome.refused) == 2
     assert read_current(lake, dataset) == before
 
@@ -223,7 +223,7 @@ def test_signed_deliveries_through_the_pipeline(corpus_env, lake, spark):
     deliver(lake, c, "good.csv", people(200), rows=5)
     deliver(lake, c, "wrong_count.csv", people(201), rows=7)  # the manifest declares 7, the file holds 5
     deliver(lake, c, "unsigned.csv", people(202), sign=False)
-    outcome = run_all(SIGNED)
+    outcome = run_all_approved(SIGNED)
     assert len(outcome.refused) == 2
     assert any("wrong_count.csv: the signed delivery manifest declares 7 rows, the file holds 5 records" in r
                for r in outcome.refused)

@@ -22,6 +22,7 @@ from govlake.storage import Lake
 from govlake.synthetic import deliver
 from govlake.tables import read_current, read_dataset
 from jobs.pipeline import run_all
+from tests.approvals import approve, run_all_approved
 from tests.corpus import PEOPLE, corpus_config, people
 
 POINTS = ["ingest.registered", "ingest.written", "validate.written", "mask.written", "publish.data_written",
@@ -61,19 +62,19 @@ def assert_consistent(lake, expected_rows):
 @pytest.mark.parametrize("point", POINTS)
 def test_a_kill_at_any_point_leaves_a_consistent_lake_and_the_rerun_finishes(corpus_env, lake, spark, monkeypatch, point):
     deliver(lake, contract(), "day1.csv", people(301, n=4), sign=False)
-    assert run_all(PEOPLE).ok
+    assert run_all_approved(PEOPLE).ok
     before = read_current(lake, PEOPLE)
     deliver(lake, contract(), "day2.csv", people(302, n=3), sign=False)
     monkeypatch.setenv("GOVLAKE_FAILPOINTS", f"{point}=raise")
     with pytest.raises(InjectedFault):
-        run_all(PEOPLE)
+        run_all_approved(PEOPLE)
     now = read_current(lake, PEOPLE)
     if POINTS.index(point) < POINTS.index("publish.pointer_switched"):
         assert now == before  # readers still see the previous version
     else:
         assert now.version != before.version and verify_release_folder(lake.local_path(f"curated/{PEOPLE}")).ok
     monkeypatch.delenv("GOVLAKE_FAILPOINTS")
-    outcome = run_all(PEOPLE)
+    outcome = run_all_approved(PEOPLE)
     assert outcome.ok, outcome.refused
     assert_consistent(lake, 7)
     assert len(iter_manifests(lake, PEOPLE)) == 2
@@ -83,6 +84,8 @@ def test_a_real_kill_inside_publish(corpus_env, lake, spark):
     """SIGKILL (no cleanup at all) after the pointer switch: the lock is left behind, the catalog is
     stale; the next run removes the dead run's lock and finishes the bookkeeping."""
     deliver(lake, contract(), "day1.csv", people(311, n=5), sign=False)
+    assert run_all(PEOPLE).awaiting_approval  # the first release: a privacy officer approves it first
+    approve(lake, PEOPLE)
     env = {**os.environ, "GOVLAKE_FAILPOINTS": "publish.pointer_switched=kill"}
     proc = subprocess.run([sys.executable, "-m", "entrypoints.cli", "run", PEOPLE], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=300)
@@ -90,7 +93,7 @@ def test_a_real_kill_inside_publish(corpus_env, lake, spark):
     assert lake.list_files(f"locks/{PEOPLE}"), "a killed run leaves its lock entry"
     assert read_current(lake, PEOPLE) is not None and read_catalog_entry(lake, PEOPLE) is None
     started = time.monotonic()
-    assert run_all(PEOPLE).ok
+    assert run_all_approved(PEOPLE).ok
     assert time.monotonic() - started < 60, "a dead process's lock does not make the next run wait out the lease"
     assert_consistent(lake, 5)
 
@@ -102,7 +105,7 @@ def test_two_runs_at_once(corpus_env, lake, spark):
 
     def run():
         try:
-            outcomes.append(run_all(PEOPLE))
+            outcomes.append(run_all_approved(PEOPLE))
         except Exception as exc:  # reported by the assertion below
             errors.append(exc)
 
@@ -159,7 +162,7 @@ def test_a_full_disk_fails_clearly_and_writes_nothing_half(corpus_env, tmp_path,
         monkeypatch.setenv("GOVLAKE_LAKE_ROOT", str(disk / "lake"))
         lake = Lake.from_settings()
         deliver(lake, contract(), "day1.csv", people(331, n=4), sign=False)
-        assert run_all(PEOPLE).ok
+        assert run_all_approved(PEOPLE).ok
         before = read_current(lake, PEOPLE)
         deliver(lake, contract(), "day2.csv", people(332, n=3000), sign=False)
         filler = disk / "filler"
@@ -169,18 +172,18 @@ def test_a_full_disk_fails_clearly_and_writes_nothing_half(corpus_env, tmp_path,
                 f.write(b"\0" * (1 << 20))
         os.truncate(filler, max(0, os.path.getsize(filler) - 48 * 1024))
         with pytest.raises(StorageUnavailable, match="no space left on the device"):
-            run_all(PEOPLE)
+            run_all_approved(PEOPLE)
         assert read_current(lake, PEOPLE) == before
         assert not [p for p in lake.list_entries("") if "/.tmp-" in p.path], "no half-written file"
         filler.unlink()
-        assert run_all(PEOPLE).ok
+        assert run_all_approved(PEOPLE).ok
         assert len(curated(lake)) == 3004
 
 
 @pytest.mark.skipif(not _root() or shutil.which("chattr") is None, reason="needs root and chattr")
 def test_a_refused_write_fails_clearly_and_publishes_nothing(corpus_env, lake, spark):
     deliver(lake, contract(), "day1.csv", people(341, n=4), sign=False)
-    assert run_all(PEOPLE).ok
+    assert run_all_approved(PEOPLE).ok
     before = read_current(lake, PEOPLE)
     deliver(lake, contract(), "day2.csv", people(342, n=3), sign=False)
     folder = lake.local_path(f"curated/{PEOPLE}/data")  # where the new version's files would go
@@ -188,9 +191,9 @@ def test_a_refused_write_fails_clearly_and_publishes_nothing(corpus_env, lake, s
         pytest.skip("this file system does not support immutable folders")
     try:
         with pytest.raises(StorageUnavailable, match=r"permission denied|a folder could not be created"):
-            run_all(PEOPLE)
+            run_all_approved(PEOPLE)
         assert read_current(lake, PEOPLE) == before
     finally:
         subprocess.run(["chattr", "-i", folder], capture_output=True)
-    assert run_all(PEOPLE).ok
+    assert run_all_approved(PEOPLE).ok
     assert_consistent(lake, 7)
