@@ -2,7 +2,7 @@
 ### govlake dataset pipeline
 
 One DAG per dataset contract in `contracts/`:
-**ingest → batch (per delivery: validate → mask) → policy_sync → publish → outcome**.
+**ingest → batch (per delivery: validate → mask) → policy_sync → privacy_approval → publish → outcome**.
 
 It runs on the contract's schedule, when triggered (UI, REST API), and **when a delivery lands**:
 the asset `govlake.landing.<dataset>` has a watcher in the triggerer that polls the landing zone
@@ -19,6 +19,10 @@ and starts a run as soon as a complete delivery (manifest and signature, or an u
   Presidio free-text masking, runs the re-identification risk gate and verifies the result.
 - **policy_sync** makes the object store's users and bucket policy say what the contracts say
   (grants, expiry), before new views are published.
+- **privacy_approval** evaluates the release's re-identification risk and, when the rules in
+  `govlake.approvals` say so (a first release, a contract change that touches privacy, suppression
+  above the routine limit), waits in **Required Actions** for a privacy officer other than the
+  person who triggered the run; a rejection fails it and publish refuses that release.
 - **publish** writes a new curated version (a snapshot dataset: its newest good delivery; an
   increment dataset: all of them), signs its release manifest and switches readers to it
   atomically; it updates the Airflow asset `govlake.curated.<dataset>`.
@@ -108,7 +112,7 @@ def build_dag(contract: Contract) -> DAG:
         def publish(dataset: str) -> dict:
             return {"current": run_stage("publish", dataset)}
 
-        @task(task_id="outcome", trigger_rule=TriggerRule.ALL_DONE, retries=0)
+        @task(task_id="outcome", trigger_rule=TriggerRule.ALL_DONE)
         def outcome(dataset: str) -> dict:
             return run_outcome(dataset, get_current_context()["ti"])
 
@@ -119,7 +123,6 @@ def build_dag(contract: Contract) -> DAG:
             return mask(validate(ref))
 
         processed = batch.expand(ref=ingest(contract.dataset))
-        # A privacy officer approves the release when govlake.approvals says one must (Required Actions).
         approval = PrivacyOfficerApproval(task_id="privacy_approval", dataset=contract.dataset,
                                           trigger_rule=TriggerRule.ALL_DONE)
         processed >> policy_sync() >> approval >> publish(contract.dataset) >> outcome(contract.dataset)

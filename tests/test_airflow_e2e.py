@@ -59,6 +59,9 @@ def test_each_first_release_waited_in_airflow_for_a_privacy_officer(airflow_run)
         (record,) = iter_approvals(lake, ds)
         assert (record.status, record.decided_by, record.version) == ("approved", "privacy_officer", 1)
         assert record.requested_by != "privacy_officer" and "first release of the dataset" in record.reasons
+        batch = read_catalog_entry(lake, ds).source_batches[0]
+        suppressed = batch["rows_suppressed"] / (batch["rows_suppressed"] + batch["rows_published"])
+        assert any("above the routine 1%" in r for r in record.reasons) == (suppressed > 0.01), (suppressed, record)
         log = (home / "logs" / f"govlake__{ds}.log").read_text()
         assert "Waiting for Human-in-the-loop input for tasks: ['privacy_approval']" in log
         assert log.index("Waiting for Human-in-the-loop") < log.index(f"release v1 of {ds} approved by privacy_officer")

@@ -44,12 +44,15 @@ def test_publish_updates_the_dataset_asset_and_reconciliations_are_scheduled_on_
 
 
 def test_dag_settings(dagbag, contracts):
+    from airflow.providers.standard.operators.hitl import ApprovalOperator
+
     for c in contracts.values():
         dag = dagbag.dags[c.dag_id]
         assert dag.doc_md and c.title in dag.doc_md
         assert "govlake" in dag.tags and c.department in dag.tags
-        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "batch.validate", "batch.mask",
-                                                                      "policy_sync", "publish", "outcome"]
+        assert [t.task_id for t in dag.topological_sort()] == ["ingest", "batch.validate", "batch.mask", "policy_sync",
+                                                                      "privacy_approval", "publish", "outcome"]
+        assert isinstance(dag.get_task("privacy_approval"), ApprovalOperator)  # Required Actions in the UI
         for t in dag.tasks:
             assert t.owner == c.department
             assert t.retry_policy is not None
