@@ -147,6 +147,7 @@ def decide(lake: Lake, dataset: str, principal: str, approve: bool, comment: str
     """Record a privacy officer's decision on the dataset's pending request (audited either way)."""
     officers = load_registry(settings().contracts_dir).privacy_officers
     if principal not in officers:
+        audit(lake, "approval_refused", dataset, principal=principal, reason="not a privacy officer")
         raise Refusal(f"'{principal}' is not a privacy officer (contracts/principals.yaml lists: "
                       f"{', '.join(sorted(officers)) or 'none'})")
     records = iter_approvals(lake, dataset)
