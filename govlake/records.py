@@ -144,6 +144,7 @@ class MaskingSummary(Record):
     entities_masked: int = 0
     rows_suppressed: int = 0
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    generalisation_level: int = 0  # how many of the contract's generalise steps apply (one level per dataset)
     key_version: str | None = None
     masked_at: str | None = None
 

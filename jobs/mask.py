@@ -33,6 +33,7 @@ from govlake.records import (
     Status,
     VerificationSummary,
     audit,
+    iter_manifests,
     load_manifest,
     save_manifest,
     utcnow,
@@ -64,6 +65,9 @@ def _column_expr(contract: Contract, name: str, overrides: dict, ctx: MaskContex
     col = contract.column(name)
     rule = overrides.get(name) or ((col.personal.operator, col.personal.params) if col.personal else None)
     if rule is None:
+        step = next((s for s in contract.risk.generalise if s.column == name), None)
+        if step is not None:  # already in the type its generalisation gives: a later level keeps the schema
+            return F.col(name).cast(get_operator(step.operator).output_type(col.type, step.params)).alias(name)
         return F.col(name)
     entity = col.personal.entity if col.personal else "QUASI_IDENTIFIER"
     return get_operator(rule[0]).column(F.col(name), entity, rule[1], ctx).alias(name)
@@ -94,45 +98,85 @@ def _free_text_mapper(contract: Contract, ctx: MaskContext):
     return mask_batches
 
 
-def risk_gate(contract: Contract, base, ctx: MaskContext) -> tuple[dict, dict]:
-    """Choose generalisations (and suppression) so the quasi-identifiers reach k (and l).
+def risk_gate(contract: Contract, base, ctx: MaskContext, earlier_valid=None, start: int = 0) -> tuple[dict, dict]:
+    """Choose the dataset's generalisation level: how many of the contract's generalise steps the
+    quasi-identifiers need to reach k (and l), with suppression of rare rows within its limit.
 
-    Returns the column overrides to apply and the gate's record for the report.
+    The level is one for the whole dataset: measured over this batch and ``earlier_valid`` (the
+    valid rows of the batches published beside it), never below ``start`` (the level the dataset
+    already has: it only rises, and when it does every batch is masked again at it). Returns the
+    column overrides and the gate's record; :func:`suppression` then decides which rows go.
     """
     policy = contract.risk
     qis, sensitive = list(contract.quasi_identifiers), list(policy.sensitive)
     record = {"quasi_identifiers": qis, "sensitive": sensitive, "k_required": policy.k, "l_required": policy.l,
-              "max_suppression": policy.max_suppression, "steps": [], "suppressed_rows": 0, "suppress": False}
+              "max_suppression": policy.max_suppression, "steps": [], "suppressed_rows": 0, "suppress": False,
+              "level_before": start, "level": start}
     if not qis:
         record.update(passed=True, before=None, after=None, note="no quasi-identifiers declared")
         return {}, record
 
-    def projection(overrides):
-        return base.select(*[_column_expr(contract, c, overrides, ctx) for c in dict.fromkeys(qis + sensitive)])
+    def pooled(overrides):
+        this = _projection(contract, base, overrides, ctx)
+        return this if earlier_valid is None else this.unionByName(_projection(contract, earlier_valid, overrides, ctx))
 
-    overrides: dict = {}
-    current = measure(projection(overrides), qis, sensitive, policy.k, policy.l)
+    overrides = {step.column: (step.operator, step.params) for step in policy.generalise[:start]}
+    current = measure(pooled(overrides), qis, sensitive, policy.k, policy.l)
     record["before"] = current.as_dict()
-    for step in policy.generalise:
+    for step in policy.generalise[start:]:
         # Generalise only as far as needed: stop once suppressing the rare rows stays within
         # the contract's limit (less generalisation keeps more value for analysts).
         if passes(current, policy.k, policy.l) or _suppression_share(current) <= policy.max_suppression:
             break
         overrides[step.column] = (step.operator, step.params)
-        current = measure(projection(overrides), qis, sensitive, policy.k, policy.l)
+        current = measure(pooled(overrides), qis, sensitive, policy.k, policy.l)
         record["steps"].append({"column": step.column, "operator": step.operator, "params": step.params,
                                 "k": current.k, "l": current.l, "classes": current.classes,
                                 "rows_below_k": current.rows_below_k, "class_sizes": current.class_sizes})
-    if not passes(current, policy.k, policy.l) and current.rows:
-        stats = with_class_stats(projection(overrides), qis, sensitive)
+    record["level"] = start + len(record["steps"])
+    return overrides, record
+
+
+def suppression(contract: Contract, this, earlier_kept, record: dict) -> dict:
+    """Which of this batch's rows must go so that every class of the published dataset reaches k (and
+    l): classes are counted over ``this`` batch's quasi-identifiers (at the dataset's level) and the
+    rows the earlier batches published (``earlier_kept``). Earlier rows stay as they are: their
+    classes only grow. Fills the record's ``suppress``, ``suppressed_rows``, ``after`` and ``passed``."""
+    from pyspark.sql import functions as F
+
+    policy = contract.risk
+    qis, sensitive = list(contract.quasi_identifiers), list(policy.sensitive)
+    if not qis:
+        return record
+    pooled = _with_earlier(this, earlier_kept)
+    current = measure(pooled, qis, sensitive, policy.k, policy.l)
+    rows_this = this.count()
+    if not passes(current, policy.k, policy.l) and rows_this:
+        stats = with_class_stats(pooled, qis, sensitive)
         ok = _class_ok(policy)
-        rare = stats.where(~ok).count()
-        if rare / current.rows <= policy.max_suppression:
+        rare = stats.where(~ok & F.col("_this")).count()
+        if rare / rows_this <= policy.max_suppression:
             record.update(suppress=True, suppressed_rows=rare)
-            current = measure(stats.where(ok), qis, sensitive, policy.k, policy.l)
+            current = measure(stats.where(ok | ~F.col("_this")), qis, sensitive, policy.k, policy.l)
     record["after"] = current.as_dict()
     record["passed"] = passes(current, policy.k, policy.l)
-    return overrides, record
+    return record
+
+
+def _projection(contract: Contract, df, overrides: dict, ctx: MaskContext):
+    """The quasi-identifiers and sensitive attributes of ``df`` as they are published at ``overrides``."""
+    cols = dict.fromkeys(list(contract.quasi_identifiers) + list(contract.risk.sensitive))
+    return df.select(*[_column_expr(contract, c, overrides, ctx) for c in cols])
+
+
+def _with_earlier(this, earlier_kept):
+    """This batch's rows (``_this`` true) beside the earlier batches' published rows (false)."""
+    from pyspark.sql import functions as F
+
+    this = this.withColumn("_this", F.lit(True))
+    if earlier_kept is None:
+        return this
+    return this.unionByName(earlier_kept.withColumn("_this", F.lit(False)), allowMissingColumns=True)
 
 
 def _suppression_share(m) -> float:
@@ -154,12 +198,51 @@ def mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
         return _mask(contract, lake, spark, ref)
 
 
+def _published_beside(contract: Contract, lake: Lake, batch_id: str) -> tuple[list[BatchManifest], list[BatchManifest]]:
+    """The batches the curated dataset holds beside this one, delivered before it and after it: an
+    increment dataset's other publishable batches (a snapshot replaces them: none)."""
+    if contract.delivery.mode == "snapshot":
+        return [], []
+    manifests = iter_manifests(lake, contract.dataset)  # in delivery order
+    ids = [m.batch_id for m in manifests]
+    at = ids.index(batch_id) if batch_id in ids else len(ids)
+    return ([m for m in manifests[:at] if m.publishable], [m for m in manifests[at + 1:] if m.publishable])
+
+
+def _valid_rows(contract: Contract, lake: Lake, spark, manifest: BatchManifest):
+    """A batch's rows as ingested, without those validation quarantined."""
+    from pyspark.sql import functions as F
+
+    base = spark.read.parquet(lake.spark_uri(manifest.raw_path)).select(*contract.column_names, *LINEAGE_COLUMNS)
+    rejected_rel = paths.quarantine_rows(contract.dataset, manifest.batch_id, "validate")
+    if manifest.rows_quarantined_validate and lake.exists(rejected_rel):
+        rejected = spark.read.parquet(lake.spark_uri(rejected_rel)).select("_source_file", "_source_row")
+        base = base.join(F.broadcast(rejected), ["_source_file", "_source_row"], "left_anti")
+    return base
+
+
+def _union(frames: list):
+    out = None
+    for f in frames:
+        out = f if out is None else out.unionByName(f)
+    return out
+
+
+def _remask(contract: Contract, lake: Lake, spark, batches: list[BatchManifest], level: int) -> list[str]:
+    """Mask these batches again at the dataset's new generalisation level (publish then replaces them)."""
+    for m in batches:
+        log.info("mask %s: batch %s is masked again at generalisation level %d, so that every batch of the "
+                 "dataset is published alike", contract.dataset, m.batch_id, level)
+        _mask(contract, lake, spark, BatchRef.for_batch(contract.dataset, m.batch_id), at_least=level)
+    return [m.batch_id for m in batches]
+
+
 def _roles(contract: Contract) -> list[ColumnRole]:
     return [ColumnRole(c.name, c.personal.entity if c.personal else None, c.name in contract.free_text_columns,
                        c.name in contract.discovery.ignore_columns) for c in contract.columns]
 
 
-def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
+def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef, at_least: int = 0) -> BatchRef:
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
@@ -175,11 +258,7 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
               "note": "Counts, score distributions and masked examples only; no raw value is ever written here."}
     report_rel = paths.masking_report(ds, batch_id)
 
-    base = spark.read.parquet(lake.spark_uri(manifest.raw_path)).select(*contract.column_names, *LINEAGE_COLUMNS)
-    rejected_rel = paths.quarantine_rows(ds, batch_id, "validate")
-    if manifest.rows_quarantined_validate and lake.exists(rejected_rel):
-        rejected = spark.read.parquet(lake.spark_uri(rejected_rel)).select("_source_file", "_source_row")
-        base = base.join(F.broadcast(rejected), ["_source_file", "_source_row"], "left_anti")
+    base = _valid_rows(contract, lake, spark, manifest)
     # Not cached: every pass reads only the Parquet columns it needs, which costs less than
     # caching every column of the batch.
     rows_in = base.count()
@@ -199,8 +278,21 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
                ", ".join(f"{u['column']} ({', '.join(u['entities'])})" for u in undeclared) +
                f"; declare them in {contract.path.name} or list them in discovery.ignore_columns")
 
-    # 2. Re-identification risk gate (on the quasi-identifiers, before anything is written).
-    overrides, report["risk"] = risk_gate(contract, base, ctx)
+    # 2. Re-identification risk gate (on the quasi-identifiers, before anything is written), at one
+    # generalisation level for the whole dataset: batches published side by side never disagree.
+    before, after = _published_beside(contract, lake, batch_id)
+    level = max([at_least, *[m.masking.generalisation_level for m in before + after if m.masking]])
+    pooled = bool(contract.quasi_identifiers)  # without quasi-identifiers there is nothing to pool
+    earlier_valid = _union([_valid_rows(contract, lake, spark, m) for m in before]) if pooled else None
+    overrides, report["risk"] = risk_gate(contract, base, ctx, earlier_valid, start=level)
+    raised = report["risk"]["level"] > level
+    if raised:  # the earlier batches first: their published rows decide this batch's suppression
+        report["risk"]["masked_again"] = _remask(contract, lake, spark, before, report["risk"]["level"])
+        before = _published_beside(contract, lake, batch_id)[0]
+    earlier_kept = _union([_projection_of_published(contract, spark, lake, m) for m in before]) if pooled else None
+    report["risk"]["judged_with"] = {"batches": [m.batch_id for m in before],
+                                     "rows": sum(m.masking.rows for m in before if m.masking)}
+    suppression(contract, _projection(contract, base, overrides, ctx), earlier_kept, report["risk"])
     if not report["risk"]["passed"]:
         r = report["risk"]
         _block(lake, manifest, report, report_rel,
@@ -221,8 +313,8 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
                        *LINEAGE_COLUMNS, *found_cols)
     if report["risk"]["suppress"]:
         qis, sensitive = list(contract.quasi_identifiers), list(contract.risk.sensitive)
-        masked = (with_class_stats(masked, qis, sensitive).where(_class_ok(contract.risk))
-                  .drop("_class_size", "_class_l"))
+        masked = (with_class_stats(_with_earlier(masked, earlier_kept), qis, sensitive)
+                  .where(_class_ok(contract.risk) & F.col("_this")).drop("_class_size", "_class_l", "_this"))
     work_rel = paths.work_batch(ds, batch_id)
     masked.write.mode("overwrite").parquet(lake.spark_uri(work_rel))
     written = spark.read.parquet(lake.spark_uri(work_rel))
@@ -241,7 +333,7 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
         report=report_rel, report_html=html_rel, rows=report["rows"],
         entities_masked=report["totals"]["entities_masked"], rows_suppressed=report["risk"]["suppressed_rows"],
         overrides={c: {"operator": o, "params": p} for c, (o, p) in overrides.items()},
-        key_version=report["key_version"], masked_at=report["generated_at"])
+        generalisation_level=report["risk"]["level"], key_version=report["key_version"], masked_at=report["generated_at"])
     passed = report["verification"]["passed"]
     manifest.verification = VerificationSummary(passed=passed, summary=describe(report["verification"]))
     manifest.timings["mask"] = round(time.monotonic() - started, 2)
@@ -258,7 +350,15 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef) -> BatchRef:
     log.info("mask %s: %d rows (%d suppressed), %d values and entities masked, verification passed, report %s "
              "(%.1fs)", ds, report["rows"], report["risk"]["suppressed_rows"], report["totals"]["entities_masked"],
              lake.uri(report_rel), manifest.timings["mask"])
+    if raised and after:  # batches delivered after this one (when this one is masked again)
+        _remask(contract, lake, spark, after, report["risk"]["level"])
     return ref
+
+
+def _projection_of_published(contract: Contract, spark, lake: Lake, m: BatchManifest):
+    """A masked batch's quasi-identifiers and sensitive attributes, as published."""
+    cols = list(dict.fromkeys(list(contract.quasi_identifiers) + list(contract.risk.sensitive)))
+    return spark.read.parquet(lake.spark_uri(m.work_path)).select(*cols)
 
 
 def _block(lake: Lake, manifest: BatchManifest, report: dict, report_rel: str, reason: str) -> None:
