@@ -76,12 +76,22 @@ def reasons_for(contract: Contract, lake: Lake, batches: list[BatchManifest], ha
     else:
         reasons.append("first release of the dataset")
     limit = contract.risk.routine_suppression
-    for m in batches:
-        rows_in = (m.masking.rows + m.masking.rows_suppressed) if m.masking else 0
-        if m.masking and rows_in and m.masking.rows_suppressed / rows_in > limit:
+    accepted: dict[str, int] = {}  # what officers have already accepted, per batch
+    for r in approved:
+        for batch_id, rows in r.suppressed.items():
+            accepted[batch_id] = max(rows, accepted.get(batch_id, 0))
+    for m in _over_routine(contract, batches):
+        if accepted.get(m.batch_id, -1) < m.masking.rows_suppressed:
+            rows_in = m.masking.rows + m.masking.rows_suppressed
             reasons.append(f"batch {m.batch_id} suppressed {m.masking.rows_suppressed} of {rows_in} rows "
                            f"({m.masking.rows_suppressed / rows_in:.1%}), above the routine {limit:.0%}")
     return reasons
+
+
+def _over_routine(contract: Contract, batches: list[BatchManifest]) -> list[BatchManifest]:
+    """The batches that needed suppression above the contract's routine share."""
+    return [m for m in batches if m.masking and m.masking.rows_suppressed
+            and m.masking.rows_suppressed / (m.masking.rows + m.masking.rows_suppressed) > contract.risk.routine_suppression]
 
 
 def check(contract: Contract, lake: Lake, version: int, release: str, batches: list[BatchManifest],
@@ -106,6 +116,7 @@ def check(contract: Contract, lake: Lake, version: int, release: str, batches: l
             dataset=contract.dataset, request_id=f"{utcnow()[:10].replace('-', '')}-{uuid.uuid4().hex[:8]}",
             version=version, release=release, contract=parts, reasons=reasons, evaluation=evaluation,
             masking_reports=[m.masking.report for m in batches if m.masking], requested_by=runner(),
+            suppressed={m.batch_id: m.masking.rows_suppressed for m in _over_routine(contract, batches)},
             requested_at=utcnow())
         rel = save_approval(lake, pending)
         audit(lake, "approval_requested", contract.dataset, request=rel, version=version, reasons=reasons,

@@ -452,9 +452,11 @@ def parse_contract(doc: Any, path: Path, sha256: str = "") -> Contract:
         if not str(set_by).strip() or not str(reason).strip():
             raise check.fail(cwhere, "set_by and reason must say who estimated the probability and why")
         context.append(ContextRisk(name, float(value), str(set_by), str(reason)))
-    shares = {}
-    for key, default in (("max_suppression", 0.05), ("routine_suppression", 0.01)):
+    shares: dict[str, float] = {}
+    for key, default in (("max_suppression", 0.05), ("routine_suppression", None)):
         value = risk_doc.get(key, default)
+        if value is None:  # 1% by default, or less when the contract allows less suppression than that
+            value = min(0.01, shares["max_suppression"])
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
             raise check.fail(f"risk.{key}", "must be a share of rows between 0 and 1")
         shares[key] = float(value)

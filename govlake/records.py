@@ -406,6 +406,7 @@ class ApprovalRecord(Record):
     reasons: list[str]
     evaluation: str  # the risk evaluation the officer reviews (lake-relative)
     masking_reports: list[str] = Field(default_factory=list)
+    suppressed: dict[str, int] = Field(default_factory=dict)  # batch id -> rows suppressed, as asked about
     requested_by: str  # who ran the pipeline (an Airflow user, or the OS user)
     requested_at: str
     status: str = "pending"  # pending, approved, rejected
