@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 # Spark's JVM starts about twice as fast with these; right for the demo and the tests.
 export GOVLAKE_SPARK_JAVA_OPTIONS ?= -XX:TieredStopAtLevel=1 -XX:+UseSerialGC
 
-.PHONY: setup demo demo-s3 test test-fast lint clean distclean airflow-ui s3-jars s3-packages s3-up s3-down spark-up spark-down bench lock
+.PHONY: setup demo demo-s3 test test-fast lint clean distclean airflow-ui s3-jars s3-packages s3-up s3-down spark-up spark-down bench lock browser-packages
 
 setup: .venv/.synced
 
@@ -54,7 +54,11 @@ demo-s3: setup s3-jars s3-packages
 lint: setup
 	.venv/bin/ruff check .
 
-test: setup s3-jars s3-packages lint
+# Headless Chromium and a CJK font, to check the oversight pages render offline (tests/govlake/test_site.py).
+browser-packages:
+	infra/browser.sh install
+
+test: setup s3-jars s3-packages browser-packages lint
 	.venv/bin/pytest
 
 test-fast: setup

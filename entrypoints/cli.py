@@ -452,6 +452,25 @@ def risk(dataset: str, version: int = typer.Option(None, help="the release versi
 
 
 @command()
+def site(open_site: bool = typer.Option(False, "--open", help="open it in a browser")):
+    """Write the oversight site (catalog, risk evaluations, masking and validation reports, approvals,
+    scorecard) to reports/site/: static pages that need no network to view."""
+    from govlake.errors import NotFound
+    from govlake.site import build
+    from govlake.storage import lake
+
+    lk = lake()
+    pages = build(lk)
+    typer.echo(f"oversight site: {len(pages)} pages, open {lk.uri(pages[0])}")
+    if open_site:
+        import webbrowser
+
+        if lk.is_s3:
+            raise NotFound("--open needs a local lake; download the site from " + lk.uri("reports/site/"))
+        webbrowser.open("file://" + lk.local_path(pages[0]))
+
+
+@command()
 def report(dataset: str,
            as_json: bool = typer.Option(False, "--json", help="print the whole report as JSON"),
            open_html: bool = typer.Option(False, "--open", help="open the HTML report in a browser")):

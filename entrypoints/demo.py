@@ -189,6 +189,10 @@ def demo(rows: int = 2000, seed: int = 20261121, echo=print) -> int:
             echo(f"reconciliation {rec.name}: {r['matched_keys']} {rec.left.key} values of {rec.left.dataset} match "
                  f"{rec.right.dataset}.{rec.right.key}; {r['left_keys_without_match']} do not, "
                  f"{r['right_keys_without_match']} registrations have no insured person  ({lake.uri(reports[-1].path)})")
+    from govlake.site import build as build_site
+
+    echo(f"Oversight site (privacy officers, supervising office): {lake.uri(build_site(lake)[0])}  "
+         "(`govlake site --open`)")
     home = cfg.home / "airflow"
     echo("Airflow UI (loopback only):  make airflow-ui   then open http://127.0.0.1:8080")
     echo(f"  (runs `airflow standalone` with AIRFLOW_HOME={home}; log in as admin to trigger runs, as")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from pathlib import Path
 
@@ -151,7 +152,24 @@ def render_data_docs(sanitised: dict) -> str:
     result = ExpectationSuiteValidationResult(
         success=sanitised["success"], results=results, suite_name=sanitised["suite_name"],
         statistics=sanitised["statistics"], meta=sanitised["meta"])
-    return DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+    return offline(DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result)))
+
+
+OFFLINE_CSS = Path(__file__).parent / "static" / "data_docs_offline.css"
+
+
+def offline(page: str) -> str:
+    """The Data Docs page with nothing fetched from the network: GX links Bootstrap, Font Awesome,
+    jQuery and Vega from CDNs, so offline the page has no styling. Their links and the scripts that
+    need them go; GX's own style sheet and what the page uses of Bootstrap come inline."""
+    from great_expectations.render.view import view
+
+    gx_css = Path(view.__file__).parent / "static" / "styles" / "data_docs_default_styles.css"
+    page = re.sub(r"<link\b[^>]*>", "", page)
+    page = re.sub(r"<script\b.*?</script>", "", page, flags=re.S)
+    page = re.sub(r"<img\b[^>]*\bsrc=\"https?://[^>]*>", "", page)  # GX's logo, from its web bucket
+    style = "<style>\n" + OFFLINE_CSS.read_text() + "\n" + (gx_css.read_text() if gx_css.exists() else "") + "\n</style>"
+    return page.replace("</head>", style + "\n</head>", 1)
 
 
 def _frame_for_suite(df, suite_doc: dict, contract: Contract):
