@@ -5,18 +5,11 @@
 set -euo pipefail
 PACKAGES=(chromium fonts-noto-cjk)
 
-log() { echo "browser: $*" >&2; }
-
 install() {
-  if command -v chromium >/dev/null && fc-list :lang=zh family | grep -q .; then
+  if command -v chromium >/dev/null && fc-list :lang=zh family 2>/dev/null | grep -q "Noto Sans CJK SC"; then
     return 0
   fi
-  if [[ $(id -u) -ne 0 ]]; then
-    log "the Debian packages ${PACKAGES[*]} are missing; install them as root: apt-get install ${PACKAGES[*]}"
-    exit 1
-  fi
-  log "installing ${PACKAGES[*]} from Debian's packages"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${PACKAGES[@]}" >/dev/null
+  "$(dirname "$0")/apt-install.sh" browser "${PACKAGES[@]}"
 }
 
 case "${1:-}" in

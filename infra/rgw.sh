@@ -32,12 +32,7 @@ install() {
   if command -v radosgw >/dev/null && command -v ceph-mon >/dev/null && command -v ceph-osd >/dev/null; then
     return 0
   fi
-  if [[ $(id -u) -ne 0 ]]; then
-    log "the Debian packages ${PACKAGES[*]} are missing; install them as root: apt-get install ${PACKAGES[*]}"
-    exit 1
-  fi
-  log "installing ${PACKAGES[*]} from Debian's packages"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${PACKAGES[@]}" >/dev/null
+  "$(dirname "$0")/apt-install.sh" rgw "${PACKAGES[@]}"
 }
 
 running() { # name

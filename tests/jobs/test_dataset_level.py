@@ -4,6 +4,7 @@ published at one level of generalisation, and a level that rises masks the earli
 import json
 import shutil
 
+import pytest
 import yaml
 
 from govlake.config import REPO_ROOT
@@ -40,15 +41,9 @@ CONTRACT = {
 CLASSES = [(g, year, d) for g in ("M", "F") for year in (1980, 1990) for d in ("福田区", "南山区")]
 
 
-def deliver(lake, name: str, rows: list[tuple[str, str, str, str]], start: int) -> None:
-    lines = ["visit_no,patient_id,gender,birth_date,district"]
-    for i, (gender, birth, district, _) in enumerate(rows, start):
-        base = f"440304{birth}{i % 1000:03d}"
-        lines.append(f"V{i:05d},{base + resident_id_check_char(base)},{gender},{birth},{district}")
-    lake.write_bytes(f"landing/{DATASET}/{name}", "\n".join(lines).encode())
-
-
-def test_batches_share_one_level_and_a_rising_level_masks_earlier_batches_again(lake, spark, tmp_path, monkeypatch):
+@pytest.fixture
+def clinic(tmp_path, monkeypatch):
+    """The shipped contracts and suites, and the clinic's."""
     contracts_dir, suites_dir = tmp_path / "contracts", tmp_path / "suites"
     shutil.copytree(REPO_ROOT / "contracts", contracts_dir)
     shutil.copytree(REPO_ROOT / "expectations", suites_dir)
@@ -57,6 +52,17 @@ def test_batches_share_one_level_and_a_rising_level_masks_earlier_batches_again(
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "severity": "critical"}]}))
     monkeypatch.setenv("GOVLAKE_CONTRACTS_DIR", str(contracts_dir))
     monkeypatch.setenv("GOVLAKE_EXPECTATIONS_DIR", str(suites_dir))
+
+
+def deliver(lake, name: str, rows: list[tuple[str, str, str, str]], start: int) -> None:
+    lines = ["visit_no,patient_id,gender,birth_date,district"]
+    for i, (gender, birth, district, _) in enumerate(rows, start):
+        base = f"440304{birth}{i % 1000:03d}"
+        lines.append(f"V{i:05d},{base + resident_id_check_char(base)},{gender},{birth},{district}")
+    lake.write_bytes(f"landing/{DATASET}/{name}", "\n".join(lines).encode())
+
+
+def test_batches_share_one_level_and_a_rising_level_masks_earlier_batches_again(lake, spark, clinic):
 
     # Day 1: eight classes of five people born on the same day: k = 5 with exact birth dates.
     day1 = [(g, f"{year}0101", d, "") for g, year, d in CLASSES for _ in range(5)]
@@ -88,17 +94,9 @@ def test_batches_share_one_level_and_a_rising_level_masks_earlier_batches_again(
     assert measure(whole, ["gender", "birth_date", "district"], k=5).k == 7  # k holds over the dataset
 
 
-def test_a_small_batch_is_judged_with_the_rows_already_published(lake, spark, tmp_path, monkeypatch):
+def test_a_small_batch_is_judged_with_the_rows_already_published(lake, spark, clinic):
     """Three new people, each in a class the dataset already holds: alone they are three classes of
     one (all suppressed, beyond the limit); beside the published rows they are kept."""
-    contracts_dir, suites_dir = tmp_path / "contracts", tmp_path / "suites"
-    shutil.copytree(REPO_ROOT / "contracts", contracts_dir)
-    shutil.copytree(REPO_ROOT / "expectations", suites_dir)
-    (contracts_dir / f"{DATASET}.yaml").write_text(yaml.safe_dump(CONTRACT, allow_unicode=True))
-    (suites_dir / f"{DATASET}.json").write_text(json.dumps({"name": DATASET, "expectations": [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "severity": "critical"}]}))
-    monkeypatch.setenv("GOVLAKE_CONTRACTS_DIR", str(contracts_dir))
-    monkeypatch.setenv("GOVLAKE_EXPECTATIONS_DIR", str(suites_dir))
 
     deliver(lake, "day1.csv", [(g, f"{year}0101", d, "") for g, year, d in CLASSES for _ in range(5)], 1)
     assert run_all_approved(DATASET).ok
