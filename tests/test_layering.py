@@ -35,7 +35,7 @@ def test_imports_run_one_way():
 def test_stages_are_named_in_one_explicit_map():
     from jobs.pipeline import STAGES
 
-    assert list(STAGES) == ["ingest", "validate", "mask", "policy_sync", "publish"]
+    assert list(STAGES) == ["ingest", "validate", "mask", "policy_sync", "plan_release", "publish"]
     sources = [p.read_text(encoding="utf-8") for d in ("entrypoints", "dags", "jobs")
                for p in (REPO_ROOT / d).rglob("*.py")]
     assert not any('getattr(pipeline, f"run_' in s for s in sources)
