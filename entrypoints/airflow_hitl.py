@@ -21,7 +21,7 @@ from govlake.records import ApprovalRecord
 from govlake.storage import Lake
 
 APPROVAL_TASK = "privacy_approval"
-SETTLE_SECONDS = 5
+SETTLE_SECONDS = 20  # how long a request stands before `govlake approve` answers it under a scheduler
 
 
 def _metadata_db() -> bool:
@@ -74,10 +74,11 @@ def respond(dag_id: str, principal: str, approve: bool, wait: float = 120) -> st
     while True:
         with create_session() as session:
             ti, detail = _waiting(session, dag_id)
-            # An answer in the same second the task parks races the scheduler, which then takes the
-            # parking worker's exit for a lost task and retries it (Airflow 3.3); a person is never
-            # that fast, so wait until the request has stood a few seconds.
-            settled = detail is not None and (timezone.utcnow() - detail.created_at).total_seconds() >= SETTLE_SECONDS
+            # Under a scheduler, an answer that comes before the scheduler has processed the parking
+            # worker's exit makes it take the resumed task for a lost one and retry it (Airflow 3.3;
+            # seen 5 s after parking on a loaded machine). A person is never that fast; wait as long.
+            settle = SETTLE_SECONDS if ti is not None and ti.queued_by_job_id is not None else 0
+            settled = detail is not None and (timezone.utcnow() - detail.created_at).total_seconds() >= settle
             if ti is not None and settled:
                 detail.responded_by = HITLUser(id=principal, name=principal)
                 detail.responded_at = timezone.utcnow()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from entrypoints.airflow_hitl import SETTLE_SECONDS
 from tests.conftest import free_port
 from tests.environment import temporary_environ
 
@@ -91,11 +92,12 @@ def _answer_approvals(scheduler, dag_id: str) -> list[dict]:
     base, tokens = scheduler["base"], scheduler["tokens"]
     waiting = _call(base, "GET", f"/api/v2/dags/{dag_id}/dagRuns/~/hitlDetails?response_received=false",
                     tokens["admin"])["hitl_details"]
-    seen, answered = scheduler.setdefault("seen", set()), []
+    seen, answered = scheduler.setdefault("seen", {}), []
     for detail in waiting:
         ti = detail["task_instance"]
-        if ti["id"] not in seen:  # a person reads the request first (an answer within a second of it
-            seen.add(ti["id"])    # being asked races the scheduler: see entrypoints.airflow_hitl)
+        # A person reads the request first: an answer before the scheduler has taken in that the
+        # task parked races it (see entrypoints.airflow_hitl.SETTLE_SECONDS).
+        if time.monotonic() - seen.setdefault(ti["id"], time.monotonic()) < SETTLE_SECONDS:
             continue
         path = (f"/api/v2/dags/{dag_id}/dagRuns/{ti['dag_run_id']}/taskInstances/{ti['task_id']}/"
                 f"{ti['map_index']}/hitlDetails")
