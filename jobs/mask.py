@@ -44,7 +44,7 @@ from masking.discovery import ColumnRole, DiscoveryPolicy, discover
 from masking.keys import domain_key
 from masking.operators import MaskContext, get_operator
 from masking.report import render_html
-from masking.risk import measure, passes, with_class_stats
+from masking.risk import RiskMeasure, measure, passes, with_class_stats
 from masking.verification import describe, verify
 
 log = logging.getLogger("govlake")
@@ -98,14 +98,16 @@ def _free_text_mapper(contract: Contract, ctx: MaskContext):
     return mask_batches
 
 
-def risk_gate(contract: Contract, base, ctx: MaskContext, earlier_valid=None, start: int = 0) -> tuple[dict, dict]:
+def risk_gate(contract: Contract, base, ctx: MaskContext, earlier_valid=None,
+              start: int = 0) -> tuple[dict, dict, RiskMeasure | None]:
     """Choose the dataset's generalisation level: how many of the contract's generalise steps the
     quasi-identifiers need to reach k (and l), with suppression of rare rows within its limit.
 
     The level is one for the whole dataset: measured over this batch and ``earlier_valid`` (the
     valid rows of the batches published beside it), never below ``start`` (the level the dataset
     already has: it only rises, and when it does every batch is masked again at it). Returns the
-    column overrides and the gate's record; :func:`suppression` then decides which rows go.
+    column overrides, the gate's record and the measure at the chosen level; :func:`suppression`
+    then decides which rows go.
     """
     policy = contract.risk
     qis, sensitive = list(contract.quasi_identifiers), list(policy.sensitive)
@@ -114,7 +116,7 @@ def risk_gate(contract: Contract, base, ctx: MaskContext, earlier_valid=None, st
               "level_before": start, "level": start}
     if not qis:
         record.update(passed=True, before=None, after=None, note="no quasi-identifiers declared")
-        return {}, record
+        return {}, record, None
 
     def pooled(overrides):
         this = _projection(contract, base, overrides, ctx)
@@ -134,14 +136,17 @@ def risk_gate(contract: Contract, base, ctx: MaskContext, earlier_valid=None, st
                                 "k": current.k, "l": current.l, "classes": current.classes,
                                 "rows_below_k": current.rows_below_k, "class_sizes": current.class_sizes})
     record["level"] = start + len(record["steps"])
-    return overrides, record
+    return overrides, record, current
 
 
-def suppression(contract: Contract, this, earlier_kept, record: dict) -> dict:
+def suppression(contract: Contract, this, rows_this: int, earlier_kept, record: dict,
+                measured: RiskMeasure | None = None) -> dict:
     """Which of this batch's rows must go so that every class of the published dataset reaches k (and
-    l): classes are counted over ``this`` batch's quasi-identifiers (at the dataset's level) and the
-    rows the earlier batches published (``earlier_kept``). Earlier rows stay as they are: their
-    classes only grow. Fills the record's ``suppress``, ``suppressed_rows``, ``after`` and ``passed``."""
+    l): classes are counted over ``this`` batch's quasi-identifiers (at the dataset's level, its
+    ``rows_this`` rows) and the rows the earlier batches published (``earlier_kept``). Earlier rows
+    stay as they are: their classes only grow. ``measured`` is the measure of exactly these rows when
+    the risk gate already took it (a batch with no earlier one beside it). Fills the record's
+    ``suppress``, ``suppressed_rows``, ``after`` and ``passed``."""
     from pyspark.sql import functions as F
 
     policy = contract.risk
@@ -149,8 +154,7 @@ def suppression(contract: Contract, this, earlier_kept, record: dict) -> dict:
     if not qis:
         return record
     pooled = _with_earlier(this, earlier_kept)
-    current = measure(pooled, qis, sensitive, policy.k, policy.l)
-    rows_this = this.count()
+    current = measured if measured is not None else measure(pooled, qis, sensitive, policy.k, policy.l)
     if not passes(current, policy.k, policy.l) and rows_this:
         stats = with_class_stats(pooled, qis, sensitive)
         ok = _class_ok(policy)
@@ -163,10 +167,14 @@ def suppression(contract: Contract, this, earlier_kept, record: dict) -> dict:
     return record
 
 
+def _risk_columns(contract: Contract) -> list[str]:
+    """The columns the risk gate counts classes over: quasi-identifiers and sensitive attributes."""
+    return list(dict.fromkeys(list(contract.quasi_identifiers) + list(contract.risk.sensitive)))
+
+
 def _projection(contract: Contract, df, overrides: dict, ctx: MaskContext):
     """The quasi-identifiers and sensitive attributes of ``df`` as they are published at ``overrides``."""
-    cols = dict.fromkeys(list(contract.quasi_identifiers) + list(contract.risk.sensitive))
-    return df.select(*[_column_expr(contract, c, overrides, ctx) for c in cols])
+    return df.select(*[_column_expr(contract, c, overrides, ctx) for c in _risk_columns(contract)])
 
 
 def _with_earlier(this, earlier_kept):
@@ -284,7 +292,7 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef, at_least: int = 
     level = max([at_least, *[m.masking.generalisation_level for m in before + after if m.masking]])
     pooled = bool(contract.quasi_identifiers)  # without quasi-identifiers there is nothing to pool
     earlier_valid = _union([_valid_rows(contract, lake, spark, m) for m in before]) if pooled else None
-    overrides, report["risk"] = risk_gate(contract, base, ctx, earlier_valid, start=level)
+    overrides, report["risk"], measured = risk_gate(contract, base, ctx, earlier_valid, start=level)
     raised = report["risk"]["level"] > level
     if raised:  # the earlier batches first: their published rows decide this batch's suppression
         report["risk"]["masked_again"] = _remask(contract, lake, spark, before, report["risk"]["level"])
@@ -292,7 +300,8 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef, at_least: int = 
     earlier_kept = _union([_projection_of_published(contract, spark, lake, m) for m in before]) if pooled else None
     report["risk"]["judged_with"] = {"batches": [m.batch_id for m in before],
                                      "rows": sum(m.masking.rows for m in before if m.masking)}
-    suppression(contract, _projection(contract, base, overrides, ctx), earlier_kept, report["risk"])
+    suppression(contract, _projection(contract, base, overrides, ctx), rows_in, earlier_kept, report["risk"],
+                measured=None if before else measured)  # alone, the gate measured these very rows
     if not report["risk"]["passed"]:
         r = report["risk"]
         _block(lake, manifest, report, report_rel,
@@ -357,8 +366,7 @@ def _mask(contract: Contract, lake: Lake, spark, ref: BatchRef, at_least: int = 
 
 def _projection_of_published(contract: Contract, spark, lake: Lake, m: BatchManifest):
     """A masked batch's quasi-identifiers and sensitive attributes, as published."""
-    cols = list(dict.fromkeys(list(contract.quasi_identifiers) + list(contract.risk.sensitive)))
-    return spark.read.parquet(lake.spark_uri(m.work_path)).select(*cols)
+    return spark.read.parquet(lake.spark_uri(m.work_path)).select(*_risk_columns(contract))
 
 
 def _block(lake: Lake, manifest: BatchManifest, report: dict, report_rel: str, reason: str) -> None:
