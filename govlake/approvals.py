@@ -153,17 +153,15 @@ def decided(lake: Lake, dataset: str) -> ApprovalRecord | None:
     return records[-1] if records and records[-1].status != "pending" else None
 
 
-def decide(lake: Lake, dataset: str, principal: str, approve: bool, comment: str = "", channel: str = "cli",
-           request_id: str | None = None) -> ApprovalRecord:
+def decide(lake: Lake, dataset: str, principal: str, approve: bool, comment: str = "",
+           channel: str = "cli") -> ApprovalRecord:
     """Record a privacy officer's decision on the dataset's pending request (audited either way)."""
     officers = load_registry(settings().contracts_dir).privacy_officers
     if principal not in officers:
         audit(lake, "approval_refused", dataset, principal=principal, reason="not a privacy officer")
         raise Refusal(f"'{principal}' is not a privacy officer (contracts/principals.yaml lists: "
                       f"{', '.join(sorted(officers)) or 'none'})")
-    records = iter_approvals(lake, dataset)
-    record = next((r for r in reversed(records) if r.status == "pending"
-                   and (request_id is None or r.request_id == request_id)), None)
+    record = pending(lake, dataset)
     if record is None:
         raise NotFound(f"no release of '{dataset}' waits for approval")
     if principal == record.requested_by:

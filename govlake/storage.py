@@ -279,21 +279,20 @@ class Lake:
         from govlake.retention import check_deletable, is_evidence
 
         path = self._fs_path(rel)
-        if is_evidence(rel):
+        if is_evidence(rel):  # only evidence needs its files listed (and their ages read)
             check_deletable(rel, [f.mtime_ns for f in self.list_files(rel)], self.uri(rel))
         with self._errors("deleting", rel):
             if self.fs.get_file_info(path).type == pafs.FileType.Directory:
                 self.fs.delete_dir(path)
 
     def delete_file(self, rel: str) -> None:
-        from govlake.retention import check_deletable, is_evidence
+        from govlake.retention import check_deletable
 
         path = self._fs_path(rel)
         with self._errors("deleting", rel):
             info = self.fs.get_file_info(path)
             if info.type == pafs.FileType.File:
-                if is_evidence(rel):
-                    check_deletable(rel, [info.mtime_ns], self.uri(rel))
+                check_deletable(rel, [info.mtime_ns], self.uri(rel))
                 self.fs.delete_file(path)
 
     def iter_json(self, prefix: str, pattern: str = "*.json") -> Iterator[tuple[str, Any]]:
