@@ -98,14 +98,17 @@ def _evaluations(lake: Lake, dataset: str) -> list[dict]:
             for f in lake.list_files(paths.risk_evaluations(dataset), "*.json")]
 
 
-def scorecard(lake: Lake, contracts: dict[str, Contract]) -> list[PeriodScore]:
+def scorecard(lake: Lake, datasets: list[dict]) -> list[PeriodScore]:
+    """Per department and month, from each dataset's manifests and risk evaluations (``_dataset_view``)."""
     scores: dict[tuple[str, str], PeriodScore] = {}
 
     def score(department: str, period: str) -> PeriodScore:
         return scores.setdefault((department, period), PeriodScore(department, period))
 
-    for ds, contract in contracts.items():
-        for m in iter_manifests(lake, ds):
+    for d in datasets:
+        contract = d["contract"]
+        ds = contract.dataset
+        for m in d["manifests"]:
             landed = _landed_at(m)
             s = score(contract.department, landed.strftime("%Y-%m"))
             s.datasets.add(ds)
@@ -121,7 +124,7 @@ def scorecard(lake: Lake, contracts: dict[str, Contract]) -> list[PeriodScore]:
                 stats = lake.read_json(m.validation.report).get("statistics") or {}
                 s.expectations += int(stats.get("evaluated_expectations") or 0)
                 s.expectations_passed += int(stats.get("successful_expectations") or 0)
-        for ev in _evaluations(lake, ds):
+        for ev in d["evaluations"]:
             s = score(contract.department, ev["evaluated_at"][:7])
             s.datasets.add(ds)
             s.releases += 1
@@ -158,8 +161,9 @@ def _dataset_view(lake: Lake, contract: Contract) -> dict:
     page = f"{SITE}/dataset-{contract.dataset}.html"
     entry = read_catalog_entry(lake, contract.dataset)
     evaluations = sorted(_evaluations(lake, contract.dataset), key=lambda e: e["evaluated_at"])
+    manifests = iter_manifests(lake, contract.dataset)
     batches = []
-    for m in iter_manifests(lake, contract.dataset):
+    for m in manifests:
         reason = m.refused_reason or m.rejected_reason or m.blocked_reason
         batches.append({
             "batch_id": m.batch_id, "delivery": m.delivery.delivery_id, "signed": m.delivery.signed,
@@ -172,7 +176,8 @@ def _dataset_view(lake: Lake, contract: Contract) -> dict:
             if m.validation and lake.exists(m.validation.data_docs) else None,
         })
     return {"contract": contract, "entry": entry, "evaluation": evaluations[-1] if evaluations else None,
-            "evaluations": evaluations, "batches": batches, "approvals": iter_approvals(lake, contract.dataset),
+            "evaluations": evaluations, "manifests": manifests, "batches": batches,
+            "approvals": iter_approvals(lake, contract.dataset),
             "risk_json": _relative(page, evaluations[-1]["_path"]) if evaluations else None}
 
 
@@ -185,7 +190,7 @@ def build(lake: Lake, contracts: dict[str, Contract] | None = None, now: dt.date
     pending = [(d["contract"], r) for d in datasets for r in d["approvals"] if r.status == "pending"]
     decided = sorted([(d["contract"], r) for d in datasets for r in d["approvals"] if r.status != "pending"],
                      key=lambda cr: cr[1].decided_at or "", reverse=True)
-    scores = scorecard(lake, contracts)
+    scores = scorecard(lake, datasets)
     common = {"generated": generated, "lake": lake.uri(""), "pending_count": len(pending)}
     pages = {
         "index.html": env.get_template("index.html").render(datasets=datasets, pending=pending, **common),
